@@ -1,0 +1,156 @@
+/**
+ * Ledger types. The ledger is airlock's single sink for evidence: an append-only,
+ * hash-chained sequence of entries per chain (one chain per airlock replica), with signed
+ * checkpoints. The canonical encoding that the hash covers is documented in docs/ledger.md.
+ */
+import type { Identity } from '../identity/identity.js';
+import type { PolicyRequest } from '../policy/request.js';
+import type { Effect } from '../policy/decision.js';
+
+/**
+ * Known entry types. `request` is one protocol request (action, decision, upstream status,
+ * masked bodies); `stream` carries events inside a long-running request (watch events,
+ * terminal frames); the others record sessions, approvals, policy loads and the gateway's
+ * own life. New types may be added; readers must tolerate unknown ones.
+ */
+export type EntryType =
+  | 'request'
+  | 'stream'
+  | 'session.start'
+  | 'session.end'
+  | 'approval.requested'
+  | 'approval.notified'
+  | 'approval.approved'
+  | 'approval.denied'
+  | 'approval.expired'
+  | 'approval.used'
+  | 'approval.revoked'
+  | 'policy.loaded'
+  | 'system'
+  | 'imported'
+  | (string & {});
+
+/** The identity as recorded: never the token, only who and through which verifier. */
+export type RecordedIdentity = Pick<Identity, 'subject' | 'groups' | 'issuer' | 'kind' | 'tokenId' | 'via'> & {
+  clientId?: string;
+};
+
+export interface RecordedDecision {
+  effect: Effect;
+  rules: string[];
+  message: string;
+  defaulted?: boolean;
+}
+
+/**
+ * A masked body as given to `append`: `body` is the already-masked content. The ledger
+ * stores bodies up to its inline limit inside the entry and larger ones content-addressed
+ * in the blob store, referenced by their SHA-256.
+ */
+export interface PayloadInput {
+  contentType?: string;
+  body: string | Uint8Array;
+  /** Size of the full masked body when `body` was truncated by the caller (size cap). */
+  fullSize?: number;
+  /** SHA-256 (hex) of the full masked body when `body` was truncated. */
+  fullSha256?: string;
+}
+
+/** A stored payload: what the entry hash covers. */
+export interface Payload {
+  contentType?: string;
+  /** Bytes of `body` as stored. */
+  size: number;
+  /** SHA-256 hex of the stored body bytes. */
+  sha256: string;
+  /** utf-8 body when it is small enough to be kept inline (and valid utf-8). */
+  inline?: string;
+  /** When true, the body lives in the blob store under `sha256`. */
+  blob?: boolean;
+  fullSize?: number;
+  fullSha256?: string;
+}
+
+/** What a caller hands to `append`. */
+export interface EntryInput {
+  /** Entry id; generated (time-ordered UUIDv7) when absent. Used as the Kubernetes Audit-ID. */
+  id?: string;
+  type: EntryType;
+  /** RFC 3339 time with milliseconds; the append time when absent. Imported entries keep theirs. */
+  time?: string;
+  sessionId?: string;
+  identity?: RecordedIdentity;
+  connection?: string;
+  action?: PolicyRequest;
+  decision?: RecordedDecision;
+  approvalId?: string;
+  request?: PayloadInput;
+  response?: PayloadInput;
+  /** Type-specific fields (upstream status, duration, policy hash, …). JSON values only. */
+  data?: Record<string, unknown>;
+}
+
+/** A committed entry. `hash = H(prevHash, canonical(entry without hash))`, see docs/ledger.md. */
+export interface LedgerEntry extends Omit<EntryInput, 'request' | 'response' | 'id' | 'time'> {
+  id: string;
+  time: string;
+  chain: string;
+  seq: number;
+  request?: Payload;
+  response?: Payload;
+  prevHash: string;
+  hash: string;
+}
+
+/** A signed statement that `chain` had `seq` entries ending in `hash` at `time`. */
+export interface Checkpoint {
+  chain: string;
+  seq: number;
+  hash: string;
+  time: string;
+  /** Key id (SHA-256 thumbprint prefix of the public key). */
+  keyId: string;
+  /** Base64url Ed25519 signature over the canonical encoding of the fields above. */
+  signature: string;
+}
+
+export interface EntryQuery {
+  chain?: string;
+  fromSeq?: number;
+  toSeq?: number;
+  since?: string;
+  until?: string;
+  types?: EntryType[];
+  sessionId?: string;
+  limit?: number;
+}
+
+/** LedgerHealth is what /readyz and /metrics report. */
+export interface LedgerHealth {
+  writable: boolean;
+  lastError?: string;
+  chain: string;
+  lastSeq: number;
+  lastCheckpointAt?: string;
+  failOpen: boolean;
+}
+
+/** Ledger is the write side used by the gateway. */
+export interface Ledger {
+  readonly chain: string;
+  /** append resolves only after the entry is committed durably; rejects with AIRLOCK_LEDGER_UNAVAILABLE otherwise. */
+  append(input: EntryInput): Promise<LedgerEntry>;
+  health(): LedgerHealth;
+  /** checkpoint writes a signed checkpoint now (also done every N entries / T seconds). */
+  checkpoint(): Promise<Checkpoint | undefined>;
+  close(): Promise<void>;
+}
+
+/** LedgerReader is the read side used by verify, tail, exports and evidence. */
+export interface LedgerReader {
+  chains(): Promise<string[]>;
+  entries(query: EntryQuery): AsyncIterable<LedgerEntry>;
+  checkpoints(chain: string): Promise<Checkpoint[]>;
+  blob(sha256: string): Promise<Uint8Array | undefined>;
+  close(): Promise<void>;
+}
