@@ -1,0 +1,82 @@
+/**
+ * Prometheus metrics for the admin server's /metrics. One registry per airlock process (tests
+ * create their own), so nothing leaks between instances.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The ledger facts the metrics read at scrape time. */
+export interface LedgerHealthSource {
+  health(): { writable: boolean; lastSeq: number; lastCheckpointAt?: string };
+}
+
+export interface Metrics {
+  registry: Registry;
+  requests: Counter<'protocol' | 'decision'>;
+  ledgerAppendSeconds: Histogram<never>;
+  authFailures: Counter<'reason'>;
+  /** watchLedger makes checkpoint age, last sequence and writability scrape-time gauges. */
+  watchLedger(ledger: LedgerHealthSource, now?: () => number): void;
+}
+
+/** createMetrics builds the registry with process metrics and airlock's own series. */
+export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'airlock_' });
+  const requests = new Counter({
+    name: 'airlock_requests_total',
+    help: 'Requests decided by airlock, by protocol and decision (allow, deny, review, error).',
+    labelNames: ['protocol', 'decision'] as const,
+    registers: [registry],
+  });
+  const ledgerAppendSeconds = new Histogram({
+    name: 'airlock_ledger_append_seconds',
+    help: 'Time from append() to the entry being durable.',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const authFailures = new Counter({
+    name: 'airlock_auth_failures_total',
+    help: 'Credentials refused, by reason code.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  // Scrape-time gauges read the ledger's health through `source`, set by watchLedger.
+  let source: LedgerHealthSource | undefined;
+  let clock: () => number = Date.now;
+  new Gauge({
+    name: 'airlock_ledger_checkpoint_age_seconds',
+    help: 'Seconds since the last signed checkpoint (NaN before the first).',
+    registers: [registry],
+    collect() {
+      const at = source?.health().lastCheckpointAt;
+      this.set(at ? Math.max(0, (clock() - Date.parse(at)) / 1000) : Number.NaN);
+    },
+  });
+  new Gauge({
+    name: 'airlock_ledger_last_sequence',
+    help: "Sequence number of the last durable entry of this replica's chain.",
+    registers: [registry],
+    collect() {
+      if (source) this.set(source.health().lastSeq);
+    },
+  });
+  new Gauge({
+    name: 'airlock_ledger_writable',
+    help: '1 when the ledger accepts writes, 0 when it is failing (requests are refused when failing closed).',
+    registers: [registry],
+    collect() {
+      if (source) this.set(source.health().writable ? 1 : 0);
+    },
+  });
+
+  return {
+    registry,
+    requests,
+    ledgerAppendSeconds,
+    authFailures,
+    watchLedger(ledger, now = Date.now) {
+      source = ledger;
+      clock = now;
+    },
+  };
+}
