@@ -15,7 +15,7 @@ export interface ReadinessCheck {
 
 /** What the admin server needs from the built-in issuer. */
 export interface PublishedIssuer {
-  discoveryDocument(): Record<string, unknown>;
+  discoveryDocument(): object;
   jwks(): { keys: unknown[] };
 }
 
@@ -63,11 +63,4 @@ export function buildAdminServer(deps: AdminServerDeps): FastifyInstance {
     return reply.code(status).send({ error: status >= 500 ? 'internal error' : err instanceof Error ? err.message : String(err) });
   });
   return app;
-}
-
-/** parseHostPort splits `HOST:PORT` (IPv6 as `[::1]:8444`). */
-export function parseHostPort(value: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
-  if (!m) throw new Error(`expected HOST:PORT, got ${JSON.stringify(value)}`);
-  return { host: m[1] ?? m[2] ?? '127.0.0.1', port: Number(m[3]) };
 }

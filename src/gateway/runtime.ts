@@ -1,0 +1,125 @@
+/**
+ * The airlock process: opens the ledger, loads the policy (recording which policy is in
+ * force), opens the built-in issuer and the authenticator, and starts the admin server. The
+ * protocol listeners hang off this runtime. `close()` records the stop and drains everything.
+ */
+import type { AddressInfo } from 'node:net';
+import { parseHostPort, type AirlockConfig } from '../config/index.js';
+import { createAuthenticator, openBuiltinIssuer, type Authenticator, type BuiltinIssuer } from '../identity/index.js';
+import { openLedger, type Ledger } from '../ledger/index.js';
+import { compilePolicy, defaultPolicySource, loadPolicyFile, type CompiledPolicy } from '../policy/index.js';
+import { buildAdminServer } from '../server/admin-server.js';
+import { createMetrics, type Metrics } from '../server/metrics.js';
+import { createLogger, type Logger } from '../log.js';
+import { ledgerOptionsFromConfig } from './ledger-options.js';
+
+export interface AirlockRuntime {
+  config: AirlockConfig;
+  logger: Logger;
+  ledger: Ledger;
+  metrics: Metrics;
+  authenticator: Authenticator;
+  issuer?: BuiltinIssuer;
+  /** The policy in force (replaced on reload). */
+  policy(): CompiledPolicy;
+  /** The admin server's bound URL (the real port when the config asked for port 0). */
+  adminUrl: string;
+  close(): Promise<void>;
+}
+
+export const embeddedPolicyName = '(embedded default policy)';
+
+/** loadConfiguredPolicy compiles the configured policy file, or the embedded default policy. */
+export async function loadConfiguredPolicy(config: AirlockConfig): Promise<CompiledPolicy> {
+  return config.policy ? loadPolicyFile(config.policy) : compilePolicy(defaultPolicySource, { file: embeddedPolicyName });
+}
+
+/**
+ * startAirlock brings the process up. It fails (and leaves nothing running) when the ledger,
+ * the policy, the issuer key or the admin listener cannot be opened: airlock never runs
+ * without a place to record or a policy to decide with.
+ */
+export async function startAirlock(config: AirlockConfig, options: { logger?: Logger } = {}): Promise<AirlockRuntime> {
+  // AIRLOCK_LOG_LEVEL overrides the configured level (handy for a one-off debug run).
+  const logger = options.logger ?? createLogger({ level: process.env.AIRLOCK_LOG_LEVEL ?? config.log.level });
+  const metrics = createMetrics();
+  // The policy is compiled before anything is opened: a bad policy is a startup error.
+  const policy = await loadConfiguredPolicy(config);
+  const ledger = await openLedger({
+    ...ledgerOptionsFromConfig(config),
+    logger: logger.child({ component: 'ledger' }),
+    onAppend: (o) => metrics.ledgerAppendSeconds.observe(o.seconds),
+  });
+  const cleanups: (() => Promise<unknown>)[] = [() => ledger.close()];
+  try {
+    metrics.watchLedger(ledger);
+    const issuer = config.identity.builtin.enabled
+      ? await openBuiltinIssuer({
+          dataDir: config.data,
+          issuer: config.admin.url,
+          audience: config.identity.builtin.audience,
+          maxTtlSeconds: Math.floor(config.identity.builtin.maxTtl / 1000),
+        })
+      : undefined;
+    const authenticator = createAuthenticator({
+      issuers: config.identity.issuers.map((i) => ({ ...i, clockSkewSeconds: Math.round(i.clockSkew / 1000) })),
+      builtin: issuer,
+    });
+    await recordPolicy(ledger, policy, 'start');
+
+    const admin = buildAdminServer({
+      metrics,
+      logger,
+      issuer,
+      readiness: [
+        {
+          name: 'ledger',
+          check: () => {
+            const h = ledger.health();
+            if (h.writable) return { ok: true };
+            return h.failOpen ? { ok: true, detail: `failing open: ${h.lastError ?? 'ledger cannot write'}` } : { ok: false, detail: h.lastError ?? 'ledger cannot write' };
+          },
+        },
+      ],
+    });
+    const address = parseHostPort(config.admin.listen);
+    if ('error' in address) throw new Error(`admin.listen: ${address.error}`);
+    const port = address.port;
+    await admin.listen({ host: address.host, port });
+    cleanups.unshift(() => admin.close());
+    const bound = admin.server.address() as AddressInfo;
+    const adminUrl = port === 0 ? `http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : config.admin.url;
+
+    await ledger.append({ type: 'system', data: { event: 'start', version: process.env.npm_package_version ?? '0.1.0', admin: adminUrl, listen: config.listen } });
+    logger.info({ admin: adminUrl, chain: ledger.chain }, 'airlock started');
+
+    let closed = false;
+    return {
+      config,
+      logger,
+      ledger,
+      metrics,
+      authenticator,
+      issuer,
+      policy: () => policy,
+      adminUrl,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await ledger.append({ type: 'system', data: { event: 'stop' } }).catch((err: unknown) => logger.warn({ err }, 'could not record the stop'));
+        for (const cleanup of cleanups) await cleanup();
+      },
+    };
+  } catch (err) {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** recordPolicy writes the policy now in force into the ledger, so exports can show it. */
+export async function recordPolicy(ledger: Ledger, policy: CompiledPolicy, reason: 'start' | 'reload'): Promise<void> {
+  await ledger.append({
+    type: 'policy.loaded',
+    data: { reason, hash: policy.policyHash, file: policy.file ?? embeddedPolicyName, rules: policy.rules.length, default: policy.default, source: policy.source },
+  });
+}

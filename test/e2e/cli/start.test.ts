@@ -1,0 +1,89 @@
+/**
+ * The quick start, end to end with the real command: `airlock start` on embedded defaults,
+ * a token minted by the CLI and verified by an independent OIDC client through the admin
+ * server's discovery document, health/readiness/metrics, and a clean stop that leaves a
+ * verifiable ledger recording the policy in force.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { freePort, runCli, startCli } from '../../support/cli.js';
+
+test('airlock start runs on embedded defaults, prints where it listens, and publishes its issuer for other tools', async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'airlock-start-'));
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  const adminPort = await freePort();
+  const admin = `127.0.0.1:${adminPort}`;
+  const listenPort = await freePort();
+  const server = startCli(['start', '--admin', admin, '--listen', `127.0.0.1:${listenPort}`], { cwd });
+  t.after(() => server.stop('SIGKILL'));
+  await server.waitFor(/Stop with Ctrl-C/);
+  const banner = server.output();
+  assert.match(banner, new RegExp(`admin server\\s+http://127\\.0\\.0\\.1:${adminPort}`));
+  assert.match(banner, /ledger\s+.*\.airlock\/ledger\.db \(SQLite, chain main\)/);
+  assert.match(banner, /airlock token mint .*--subject agent:deploy-bot/);
+
+  const base = `http://${admin}`;
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  const ready = await fetch(`${base}/readyz`);
+  assert.equal(ready.status, 200);
+  assert.deepEqual(((await ready.json()) as any).checks, [{ name: 'ledger', ok: true }]);
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  assert.match(metrics, /^airlock_ledger_writable 1$/m);
+  assert.match(metrics, /^airlock_ledger_append_seconds_count \d+$/m);
+
+  // A token minted by the CLI verifies with a generic OIDC client that only knows the issuer URL.
+  const minted = await runCli(['token', 'mint', '--admin', admin, '--subject', 'agent:deploy-bot', '--group', 'ci', '--ttl', '15m'], { cwd });
+  assert.equal(minted.code, 0, minted.stderr);
+  const token = minted.stdout.trim();
+  const discovery = (await (await fetch(`${base}/.well-known/openid-configuration`)).json()) as any;
+  assert.equal(discovery.issuer, base);
+  const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(discovery.jwks_uri)), { issuer: base, audience: 'airlock' });
+  assert.equal(payload.sub, 'agent:deploy-bot');
+  assert.deepEqual(payload.groups, ['ci']);
+  assert.ok((payload.exp ?? 0) - (payload.iat ?? 0) === 900);
+  assert.ok(!server.output().includes(token), 'the token is never logged by the server');
+
+  assert.equal(await server.stop('SIGTERM'), 0);
+  const verify = await runCli(['audit', 'verify'], { cwd });
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  assert.match(verify.stdout, /ledger verified: ok/);
+  const tail = await runCli(['audit', 'tail', '--help'], { cwd });
+  assert.equal(tail.code, 0);
+});
+
+test('a second start resumes the same chain, and the ledger names every start, stop and policy in force', async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'airlock-restart-'));
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  for (let i = 0; i < 2; i++) {
+    const server = startCli(['start', '--admin', `127.0.0.1:${await freePort()}`, '--listen', `127.0.0.1:${await freePort()}`], { cwd });
+    t.after(() => server.stop('SIGKILL'));
+    await server.waitFor(/Stop with Ctrl-C/);
+    assert.equal(await server.stop('SIGTERM'), 0);
+  }
+  const verify = await runCli(['audit', 'verify', '--json'], { cwd });
+  assert.equal(verify.code, 0, verify.stdout);
+  const report = JSON.parse(verify.stdout);
+  assert.equal(report.ok, true);
+  assert.equal(report.chains[0].entries, 6, 'policy.loaded, start, stop — twice');
+});
+
+test('airlock start refuses to run with a broken policy and says which rule and column', async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'airlock-badpolicy-'));
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(cwd, 'policy.yaml'), 'default: deny\nrules:\n  - name: broken\n    match: request.verb == \n    effect: deny\n    message: x\n');
+  const res = await runCli(['start', '--policy', 'policy.yaml', '--admin', `127.0.0.1:${await freePort()}`], { cwd });
+  assert.equal(res.code, 2);
+  assert.match(res.stderr, /broken/);
+  assert.match(res.stderr, /column \d+/);
+});
+
+test('npx airlock --help lists the command groups', async () => {
+  const res = await runCli(['--help']);
+  assert.equal(res.code, 0);
+  for (const cmd of ['start', 'token', 'config', 'policy', 'audit']) assert.match(res.stdout, new RegExp(`^  ${cmd}\\b`, 'm'));
+});
