@@ -12,6 +12,12 @@ export interface ConfigOptions {
   admin?: string;
   policy?: string;
   logLevel?: string;
+  kubeconfig?: string;
+  context?: string;
+  upstream?: string;
+  upstreamTokenFile?: string;
+  upstreamCa?: string;
+  upstreamInsecure?: boolean;
 }
 
 /** addConfigOptions adds `--config` and `--data` (and, with `all`, the listener flags). */
@@ -24,7 +30,13 @@ export function addConfigOptions(command: Command, all = false): Command {
       .option('--listen <host:port>', 'gateway listener (default 127.0.0.1:8443)')
       .option('--admin <host:port>', 'admin server listener (default 127.0.0.1:8444)')
       .option('--policy <file>', 'policy file (default: the embedded default policy)')
-      .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']));
+      .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
+      .option('--kubeconfig <file>', 'put the cluster of this kubeconfig behind airlock as connection `default`')
+      .option('--context <name>', 'the kubeconfig context to use (default: its current context)')
+      .option('--upstream <url>', 'API server URL of the cluster behind airlock (connection `default`)')
+      .option('--upstream-token-file <file>', 'bearer token file airlock uses upstream (re-read when it changes)')
+      .option('--upstream-ca <file>', 'CA bundle of the upstream API server')
+      .option('--upstream-insecure', 'do not verify the upstream certificate (test clusters only)');
   }
   return command;
 }
@@ -39,6 +51,12 @@ export function configFromOptions(options: ConfigOptions): AirlockConfig {
       admin: options.admin,
       policy: options.policy,
       logLevel: options.logLevel,
+      kubeconfig: options.kubeconfig,
+      context: options.context,
+      upstream: options.upstream,
+      upstreamTokenFile: options.upstreamTokenFile,
+      upstreamCa: options.upstreamCa,
+      upstreamInsecure: options.upstreamInsecure,
     },
     env: process.env,
     cwd: process.cwd(),

@@ -19,11 +19,11 @@ const configWithSecrets = parseConfig(
     '  issuers:',
     '    - { name: corp, issuer: "https://login.example.com/realms/corp", audience: airlock }',
     'connections:',
-    '  - name: prod-db',
-    '    type: postgres',
-    '    url: "postgres://admin:${PW}@prod.example.com/app"',
-    '    password: "${PW}"',
-    '    tls: { clientKeyPassphrase: "${PW}", serverName: prod.example.com }',
+    '  - name: prod',
+    '    type: kubernetes',
+    '    upstream:',
+    '      url: "https://k8s.example.com:6443/?token=${PW}"',
+    '      token: "${PW}"',
     '',
   ].join('\n'),
   { file: 'airlock.yaml', env: { PW: secret }, baseDir: '/etc/airlock' },
@@ -40,7 +40,7 @@ test('describeConfig never prints a password, a credential parameter or a header
   assert.match(summary, /url https:\/\/witness\.example\.com\/checkpoints\?token=REDACTED \(Authorization: \[redacted\], X-Api-Key: \[redacted\]\)/);
   assert.match(summary, /file \/var\/lib\/witness\/checkpoints\.jsonl/);
   assert.match(summary, /OIDC: corp \(https:\/\/login\.example\.com\/realms\/corp\)/);
-  assert.match(summary, /connections +prod-db \(postgres\)/);
+  assert.match(summary, /connections +prod \(kubernetes\)/);
 });
 
 test('redactConfig keeps the shape but no secret, including in pass-through connection fields', () => {
@@ -48,13 +48,8 @@ test('redactConfig keeps the shape but no secret, including in pass-through conn
   assert.ok(!JSON.stringify(safe).includes(secret), JSON.stringify(safe));
   assert.equal(safe.ledger.store, 'postgres');
   assert.deepEqual(safe.ledger.witness[0]?.headers, { Authorization: '[redacted]', 'X-Api-Key': '[redacted]' });
-  assert.deepEqual(safe.connections[0], {
-    name: 'prod-db',
-    type: 'postgres',
-    url: 'postgres://admin:REDACTED@prod.example.com/app',
-    password: '[redacted]',
-    tls: { clientKeyPassphrase: '[redacted]', serverName: 'prod.example.com' },
-  });
+  assert.equal(safe.connections[0]?.upstream.token, '[redacted]');
+  assert.equal(safe.connections[0]?.upstream.url, 'https://k8s.example.com:6443/?token=REDACTED');
 });
 
 test('describeConfig summarises the defaults in a few readable lines', () => {

@@ -49,8 +49,8 @@ const errorTable: Array<{ name: string; yaml: string; at: string; field: string;
   { name: 'a clock skew in words', yaml: 'identity:\n  issuers:\n    - { name: corp, issuer: "https://a.example.com", audience: x, clockSkew: a bit }\n', at: '3:78', field: 'identity.issuers[0].clockSkew', expected: /expected a duration/ },
   { name: 'an hour of clock skew', yaml: 'identity:\n  issuers:\n    - { name: corp, issuer: "https://a.example.com", audience: x, clockSkew: 1h }\n', at: '3:78', field: 'identity.issuers[0].clockSkew', expected: /at most 5m/ },
   { name: 'a yes/no word for a boolean', yaml: 'identity:\n  builtin:\n    enabled: yes\n', at: '3:14', field: 'identity.builtin.enabled', expected: /expected true or false, got a string/ },
-  { name: 'a connection without a type', yaml: 'connections:\n  - name: prod\n', at: '2:5', field: 'connections[0].type', expected: /missing; expected a connection type/ },
-  { name: 'two connections with one name', yaml: 'connections:\n  - { name: prod, type: kubernetes }\n  - { name: prod, type: postgres }\n', at: '3:13', field: 'connections[1].name', expected: /must be unique/ },
+  { name: 'a connection without a type', yaml: 'connections:\n  - name: prod\n', at: '2:5', field: 'connections[0].type', expected: /missing; expected a connection with `type: kubernetes`/ },
+  { name: 'two connections with one name', yaml: 'connections:\n  - { name: prod, type: kubernetes, upstream: { inCluster: true } }\n  - { name: prod, type: kubernetes, upstream: { inCluster: true } }\n', at: '3:13', field: 'connections[1].name', expected: /must be unique/ },
   { name: 'a list at the top level', yaml: '- listen: 127.0.0.1:8443\n', at: '1:1', field: '(top level)', expected: /expected a map of settings.*got a list/ },
   { name: 'an empty data path', yaml: 'data: ""\n', at: '1:7', field: 'data', expected: /expected a file path, got an empty string/ },
 ];
@@ -181,9 +181,13 @@ test('relative paths are resolved against the config file directory; the SQLite 
   assert.deepEqual(config.ledger.witness, [{ file: '/etc/airlock/witness.jsonl' }, { file: '/var/lib/witness/abs.jsonl' }]);
 });
 
-test('connections keep their type-specific fields untouched', () => {
-  const config = parseConfig('connections:\n  - name: prod\n    type: kubernetes\n    server: https://k8s.example.com\n    extra: { a: [1, 2] }\n', { env: {} });
-  assert.deepEqual(config.connections, [{ name: 'prod', type: 'kubernetes', server: 'https://k8s.example.com', extra: { a: [1, 2] } }]);
+test('a kubernetes connection gets its defaults and its paths resolved against the file', () => {
+  const config = parseConfig('connections:\n  - name: prod\n    type: kubernetes\n    upstream: { url: "https://k8s.example.com", tokenFile: token, ca: ca.crt }\n', { env: {}, baseDir: '/etc/airlock' });
+  const [prod] = config.connections;
+  assert.equal(prod?.upstream.tokenFile, '/etc/airlock/token');
+  assert.equal(prod?.upstream.ca, '/etc/airlock/ca.crt');
+  assert.equal(prod?.identity.mode, 'impersonate');
+  assert.equal(prod?.maxRequestBody, 3 * 1024 * 1024);
 });
 
 test('loadConfigFile resolves paths against the file directory and names the file in errors', (t) => {

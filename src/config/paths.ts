@@ -8,6 +8,19 @@
  */
 import { resolve } from 'node:path';
 import type { AirlockConfig } from './schema.js';
+import type { KubernetesConnectionConfig } from './kubernetes-schema.js';
+
+type Upstream = KubernetesConnectionConfig['upstream'];
+const upstreamPathFields = ['ca', 'tokenFile', 'clientCert', 'clientKey', 'kubeconfig'] as const;
+
+function resolveUpstreamPaths(upstream: Upstream, baseDir: string): Upstream {
+  const out: Upstream = { ...upstream };
+  for (const field of upstreamPathFields) {
+    const value = out[field];
+    if (value !== undefined) out[field] = resolve(baseDir, value);
+  }
+  return out;
+}
 
 /** resolveConfigPaths returns a copy of the configuration with every path absolute. */
 export function resolveConfigPaths(config: AirlockConfig, baseDir: string): AirlockConfig {
@@ -16,6 +29,16 @@ export function resolveConfigPaths(config: AirlockConfig, baseDir: string): Airl
     ...config,
     data,
     ...(config.policy === undefined ? {} : { policy: resolve(baseDir, config.policy) }),
+    ...(config.tls === undefined
+      ? {}
+      : {
+          tls: {
+            cert: resolve(baseDir, config.tls.cert),
+            key: resolve(baseDir, config.tls.key),
+            ...(config.tls.ca === undefined ? {} : { ca: resolve(baseDir, config.tls.ca) }),
+          },
+        }),
+    connections: config.connections.map((c) => ({ ...c, upstream: resolveUpstreamPaths(c.upstream, baseDir) })),
     identity: {
       ...config.identity,
       issuers: config.identity.issuers.map((issuer) =>

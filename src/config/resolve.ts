@@ -30,6 +30,14 @@ export interface ConfigFlags {
   policy?: string;
   /** `--log-level LEVEL` → `log.level` */
   logLevel?: string;
+  /** `--kubeconfig FILE [--context NAME]` → the `default` Kubernetes connection */
+  kubeconfig?: string;
+  context?: string;
+  /** `--upstream URL --upstream-token-file FILE [--upstream-ca FILE | --upstream-insecure]` → the `default` connection */
+  upstream?: string;
+  upstreamTokenFile?: string;
+  upstreamCa?: string;
+  upstreamInsecure?: boolean;
 }
 
 export interface ResolveConfigOptions {
@@ -50,13 +58,33 @@ interface FlagRule {
   apply(raw: Raw, value: string, cwd: string): void;
 }
 
-const flagRules: Record<keyof ConfigFlags, FlagRule> = {
+const flagRules: Record<'data' | 'listen' | 'admin' | 'policy' | 'logLevel', FlagRule> = {
   data: { flag: '--data', schema: pathSchema, apply: (raw, value, cwd) => (raw.data = resolve(cwd, value)) },
   listen: { flag: '--listen', schema: hostPortSchema, apply: (raw, value) => (raw.listen = value) },
   admin: { flag: '--admin', schema: hostPortSchema, apply: (raw, value) => setIn(raw, 'admin', 'listen', value) },
   policy: { flag: '--policy', schema: pathSchema, apply: (raw, value, cwd) => (raw.policy = resolve(cwd, value)) },
   logLevel: { flag: '--log-level', schema: logLevelSchema, apply: (raw, value) => setIn(raw, 'log', 'level', value) },
 };
+
+/**
+ * applyUpstreamFlags turns the one-line-start flags into a Kubernetes connection named
+ * `default`, replacing a `default` connection of the file. The connection schema then
+ * checks the combination (one way to reach the cluster, a credential with a URL).
+ */
+function applyUpstreamFlags(raw: Raw, flags: ConfigFlags, cwd: string): void {
+  const abs = (p: string | undefined) => (p === undefined ? undefined : resolve(cwd, p));
+  const upstream: Raw = {};
+  if (flags.kubeconfig !== undefined) upstream.kubeconfig = abs(flags.kubeconfig);
+  if (flags.context !== undefined) upstream.context = flags.context;
+  if (flags.upstream !== undefined) upstream.url = flags.upstream;
+  if (flags.upstreamTokenFile !== undefined) upstream.tokenFile = abs(flags.upstreamTokenFile);
+  if (flags.upstreamCa !== undefined) upstream.ca = abs(flags.upstreamCa);
+  if (flags.upstreamInsecure) upstream.insecure = true;
+  if (Object.keys(upstream).length === 0) return;
+  const existing = Array.isArray(raw.connections) ? (raw.connections as unknown[]) : [];
+  const others = existing.filter((c) => !(isPlainObject(c) && (c as Raw).name === 'default'));
+  raw.connections = [...others, { name: 'default', type: 'kubernetes', upstream }];
+}
 
 /**
  * resolveConfig returns the configuration airlock runs with: file, then flags, then
@@ -84,10 +112,11 @@ export function resolveConfig(options: ResolveConfigOptions = {}): AirlockConfig
   const raw = source.raw ?? {};
   if (isPlainObject(raw)) {
     const merged: Raw = { ...raw };
-    for (const [key, rule] of Object.entries(flagRules) as Array<[keyof ConfigFlags, FlagRule]>) {
+    for (const [key, rule] of Object.entries(flagRules) as Array<[keyof typeof flagRules, FlagRule]>) {
       const value = flags[key];
       if (value !== undefined) rule.apply(merged, value, cwd);
     }
+    applyUpstreamFlags(merged, flags, cwd);
     source = { ...source, raw: merged };
   }
   return validateConfig(source, baseDir);
@@ -96,7 +125,7 @@ export function resolveConfig(options: ResolveConfigOptions = {}): AirlockConfig
 /** checkFlags validates every flag given and throws once, naming each bad flag. */
 function checkFlags(flags: ConfigFlags): void {
   const problems: ConfigProblem[] = [];
-  for (const [key, rule] of Object.entries(flagRules) as Array<[keyof ConfigFlags, FlagRule]>) {
+  for (const [key, rule] of Object.entries(flagRules) as Array<[keyof typeof flagRules, FlagRule]>) {
     const value = flags[key];
     if (value === undefined) continue;
     const { errorMap } = createErrorMap();

@@ -9,10 +9,11 @@
  * docs/configuration.md documents every field; keep the two in step.
  */
 import * as z from 'zod';
-import { hostPortSchema, logLevelSchema, nameSchema, pathSchema, urlSchema } from './fields.js';
+import { hostPortSchema, logLevelSchema, pathSchema, urlSchema } from './fields.js';
 import { parseHostPort, urlForListener } from './host-port.js';
 import { identitySchema } from './identity-schema.js';
 import { ledgerSchema } from './ledger-schema.js';
+import { kubernetesConnectionSchema } from './kubernetes-schema.js';
 
 export const defaultListen = '127.0.0.1:8443';
 export const defaultAdminListen = '127.0.0.1:8444';
@@ -32,12 +33,11 @@ const adminSchema = z
   });
 
 /**
- * A protocol target. The next issue defines each type's fields; until then only `name` and
- * `type` are checked and everything else is passed through unchanged.
+ * A protocol target, told apart by `type`. Kubernetes now; PostgreSQL joins the union next,
+ * so an unknown type is an error naming the types airlock knows.
  */
-const connectionSchema = z.looseObject({
-  name: nameSchema,
-  type: z.string({ error: 'expected a connection type such as kubernetes or postgres' }).min(1),
+const connectionSchema = z.discriminatedUnion('type', [kubernetesConnectionSchema], {
+  error: 'expected a connection with `type: kubernetes`',
 });
 
 export const configSchema = z.strictObject({
@@ -45,6 +45,15 @@ export const configSchema = z.strictObject({
   data: pathSchema.default(defaultDataDir),
   /** The gateway listener. */
   listen: hostPortSchema.default(defaultListen),
+  /** The gateway's TLS certificate; absent: a CA and certificate generated into `<data>/tls`. */
+  tls: z
+    .strictObject({
+      cert: pathSchema,
+      key: pathSchema,
+      /** CA that signed `cert`, written into agent kubeconfigs (absent: the system roots). */
+      ca: pathSchema.optional(),
+    })
+    .optional(),
   admin: adminSchema.prefault({}),
   log: z.strictObject({ level: logLevelSchema.default('info') }).prefault({}),
   /** Policy file; absent means the embedded default policy. */
