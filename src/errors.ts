@@ -32,6 +32,8 @@ export const errorCatalog = {
   AIRLOCK_MASK_PLACEHOLDER_WRITE: { status: 400, message: 'this Secret was read through airlock with masked values; write the real values explicitly' },
   AIRLOCK_K8S_PATH_REFUSED: { status: 400, message: 'the request path was refused because Kubernetes could read it differently than airlock; send it in plain, canonical form' },
   AIRLOCK_POLICY_NOT_FOUND: { status: 400, message: 'the policy file cannot be read' },
+  AIRLOCK_UPSTREAM_CONFIG: { status: 502, message: 'the upstream of a connection cannot be used as configured' },
+  AIRLOCK_AUTH_TOKEN_REVIEW_REJECTED: { status: 401, message: 'the cluster did not accept this service-account token' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -8,6 +8,7 @@ import { registerToken } from './token.js';
 import { registerConfig } from './config.js';
 import { registerPolicy } from './policy.js';
 import { registerAudit } from './audit.js';
+import { registerKubeconfig } from './kubeconfig.js';
 
 export function buildProgram(): Command {
   const program = new Command('airlock')
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerPolicy(program);
   registerAudit(program);
+  registerKubeconfig(program);
   return program;
 }
 
