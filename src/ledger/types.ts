@@ -100,6 +100,29 @@ export interface LedgerEntry extends Omit<EntryInput, 'request' | 'response' | '
   response?: Payload;
   prevHash: string;
   hash: string;
+  /**
+   * Set only on an entry returned by `append` under `failureMode: 'open'` when the write
+   * failed: the entry was NOT recorded. It is never stored and never hashed.
+   */
+  unrecorded?: true;
+}
+
+/**
+ * A stored row as the backends keep it: the hashed canonical text plus the columns that
+ * index it. Verification works on rows, so an edited column is caught as well as an edited
+ * canonical text.
+ */
+export interface StoredEntryRow {
+  chain: string;
+  seq: number;
+  id: string;
+  time: string;
+  type: string;
+  sessionId: string | null;
+  prevHash: string;
+  hash: string;
+  /** RFC 8785 canonical JSON of the entry without `prevHash` and `hash`: the bytes the hash covers. */
+  canonical: string;
 }
 
 /** A signed statement that `chain` had `seq` entries ending in `hash` at `time`. */
@@ -132,7 +155,13 @@ export interface LedgerHealth {
   chain: string;
   lastSeq: number;
   lastCheckpointAt?: string;
+  /** Sequence number the last checkpoint covers (0 before the first). */
+  lastCheckpointSeq: number;
   failOpen: boolean;
+  /** Appends refused (closed) or left unrecorded (open) since the ledger last failed. */
+  lostSinceFailure: number;
+  /** Last error of each configured witness that failed its most recent delivery. */
+  witnessErrors: string[];
 }
 
 /** Ledger is the write side used by the gateway. */
@@ -150,6 +179,15 @@ export interface Ledger {
 export interface LedgerReader {
   chains(): Promise<string[]>;
   entries(query: EntryQuery): AsyncIterable<LedgerEntry>;
+  /** rows streams stored rows in (chain, seq) order, in bounded pages; verify reads these. */
+  rows(query: EntryQuery): AsyncIterable<StoredEntryRow>;
+  /** head is the last stored entry of a chain, or undefined for an empty chain. */
+  head(chain: string): Promise<{ seq: number; hash: string } | undefined>;
+  /**
+   * subscribe calls `listener` whenever another process may have appended (PostgreSQL
+   * LISTEN/NOTIFY). Absent when the backend cannot push (SQLite), where tail polls.
+   */
+  subscribe?(listener: () => void): Promise<() => Promise<void>>;
   checkpoints(chain: string): Promise<Checkpoint[]>;
   blob(sha256: string): Promise<Uint8Array | undefined>;
   close(): Promise<void>;

@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { buildPayload, payloadMatches } from './payload.js';
+
+const sha = (b: string | Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+test('bodies up to the inline limit stay inline; larger or non-utf-8 ones go to the blob store', () => {
+  const cases: { name: string; body: string | Uint8Array; limit: number; inline: boolean }[] = [
+    { name: 'small text', body: '{"kind":"Pod"}', limit: 4096, inline: true },
+    { name: 'exactly the limit', body: 'x'.repeat(16), limit: 16, inline: true },
+    { name: 'one byte over', body: 'x'.repeat(17), limit: 16, inline: false },
+    { name: 'multi-byte text counted in bytes', body: 'é'.repeat(9), limit: 16, inline: false },
+    { name: 'empty body', body: '', limit: 16, inline: true },
+    { name: 'utf-8 bytes', body: new TextEncoder().encode('hello'), limit: 16, inline: true },
+    { name: 'binary bytes', body: Uint8Array.from([0xff, 0xfe, 0x00]), limit: 16, inline: false },
+    { name: 'lone surrogate (cannot round-trip)', body: 'a\ud800b', limit: 16, inline: false },
+    { name: 'limit 0 sends everything non-empty to blobs', body: 'a', limit: 0, inline: false },
+  ];
+  for (const c of cases) {
+    const { payload, blob } = buildPayload({ body: c.body }, c.limit);
+    const bytes = typeof c.body === 'string' ? Buffer.from(c.body, 'utf8') : c.body;
+    assert.equal(payload.size, bytes.byteLength, c.name);
+    assert.equal(payload.sha256, sha(bytes), c.name);
+    assert.equal(payload.inline !== undefined, c.inline, c.name);
+    assert.equal(payload.blob === true, !c.inline, c.name);
+    assert.equal(blob !== undefined, !c.inline, c.name);
+    if (blob) assert.deepEqual(Buffer.from(blob.data), Buffer.from(bytes), c.name);
+    assert.ok(payloadMatches(payload), c.name);
+  }
+});
+
+test('caller metadata (content type, size and digest of a truncated body) is kept', () => {
+  const { payload } = buildPayload({ body: 'head', contentType: 'text/plain', fullSize: 10_000, fullSha256: 'ab'.repeat(32) }, 4096);
+  assert.deepEqual(payload, { size: 4, sha256: sha('head'), contentType: 'text/plain', fullSize: 10_000, fullSha256: 'ab'.repeat(32), inline: 'head' });
+});
+
+test('an inline body that disagrees with its digest is detected', () => {
+  const { payload } = buildPayload({ body: 'token=***' }, 4096);
+  assert.equal(payloadMatches({ ...payload, inline: 'token=abc' }), false);
+  assert.equal(payloadMatches({ ...payload, size: payload.size + 1 }), false);
+});
