@@ -10,9 +10,14 @@ export interface Decision {
   message: string;
   /** True when no rule matched and the policy default decided. */
   defaulted: boolean;
-  /** Rules whose evaluation failed; failed deny/review rules count as matched (fail closed). */
+  /**
+   * Rules whose evaluation failed, among those consulted (lower-precedence rules are not
+   * evaluated once a higher effect matched); failed deny/review rules count as matched (fail
+   * closed), failed allow rules do not. `error` gives the cel-js code, the column, and a message
+   * only when it names types or keys, not values.
+   */
   errors?: { rule: string; error: string }[];
-  /** Review parameters from the winning review rule(s). */
+  /** Review parameters from the winning review rule(s): approvers united, the largest approval count. */
   review?: { approvers: string[]; approvals: number; rules: string[] };
   /** Masking plan selected by the decision (filled by later issues). */
   mask?: MaskPlan;
