@@ -4,6 +4,10 @@
  * listens, where its ledger is and how to mint a token, then runs until SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kubernetesConnectionSchema, type KubernetesConnectionConfig } from '../config/kubernetes-schema.js';
+import type { AirlockConfig } from '../config/index.js';
 import { startAirlock, type AirlockRuntime } from '../gateway/runtime.js';
 import { storeFromConfig } from '../gateway/ledger-options.js';
 import { redactUrl } from '../config/index.js';
@@ -14,15 +18,47 @@ export function registerStart(program: Command): void {
   const start = program.command('start').description('run airlock (embedded defaults when no configuration is given)');
   addConfigOptions(start, true).action(async (options: ConfigOptions) => {
     const config = configFromOptions(options);
-    const runtime = await startAirlock(config);
+    const sandbox = config.connections.length === 0 ? await startSandbox(config) : undefined;
+    let runtime: AirlockRuntime;
+    try {
+      runtime = await startAirlock(config, { extraConnections: sandbox ? [sandbox.connection] : [] });
+    } catch (err) {
+      await sandbox?.close();
+      throw err;
+    }
     // Handlers first, banner second: whoever reads the banner may signal us at once.
-    const stopped = waitForSignal(runtime);
-    process.stdout.write(banner(runtime));
+    const stopped = waitForSignal(runtime, sandbox?.close);
+    process.stdout.write(banner(runtime, sandbox?.url));
     await stopped;
   });
 }
 
-function banner(runtime: AirlockRuntime): string {
+interface Sandbox {
+  url: string;
+  connection: KubernetesConnectionConfig;
+  close(): Promise<void>;
+}
+
+/**
+ * startSandbox runs the quick start's sandbox: the same fake API server the tests use (a test
+ * double, not a cluster), so a first try shows airlock's behaviour without touching anything
+ * real. It is only started when no connection is configured.
+ */
+async function startSandbox(config: AirlockConfig): Promise<Sandbox> {
+  const fakeModule = new URL('../../test/fixtures/fake-apiserver/index.js', import.meta.url);
+  const { startFakeApiServer } = (await import(fakeModule.href)) as {
+    startFakeApiServer(options?: { minorVersion?: number }): Promise<{ url: string; token: string; caCert?: string; close(): Promise<void> }>;
+  };
+  const fake = await startFakeApiServer();
+  const dir = join(config.data, 'sandbox');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const ca = join(dir, 'ca.crt');
+  writeFileSync(ca, fake.caCert ?? '');
+  const connection = kubernetesConnectionSchema.parse({ name: 'sandbox', type: 'kubernetes', sandbox: true, upstream: { url: fake.url, token: fake.token, ca } });
+  return { url: fake.url, connection, close: () => fake.close() };
+}
+
+function banner(runtime: AirlockRuntime, sandboxUrl?: string): string {
   const { config } = runtime;
   const store = storeFromConfig(config);
   const ledger = store.kind === 'sqlite' ? `${store.path} (SQLite, chain ${runtime.ledger.chain})` : `${redactUrl(store.url)} (PostgreSQL, chain ${runtime.ledger.chain})`;
@@ -39,7 +75,22 @@ function banner(runtime: AirlockRuntime): string {
   if (runtime.issuer) {
     lines.push(`  token issuer   ${runtime.issuer.issuer}  (discovery: ${runtime.adminUrl}/.well-known/openid-configuration)`);
   }
+  const kube = runtime.kubernetes;
+  if (kube) {
+    for (const name of kube.connections) lines.push(`  kubernetes     ${kube.url}/k8s/${name}${name === 'sandbox' ? '  (sandbox)' : ''}`);
+    if (kube.caFile) lines.push(`  gateway CA     ${kube.caFile}`);
+  }
+  if (sandboxUrl) {
+    lines.push(`  sandbox        ${sandboxUrl}: a local fake API server for trying airlock, NOT a cluster`);
+    lines.push('                 (configure a cluster with --kubeconfig FILE or --upstream URL --upstream-token-file FILE)');
+  }
   lines.push('', 'Next steps:');
+  if (kube) {
+    const conn = kube.connections[0] ?? 'default';
+    lines.push(`  write an agent's kubeconfig: npx airlock kubeconfig${dataFlag} --connection ${conn} --subject agent:deploy-bot --group ci --out agent.kubeconfig`);
+    lines.push(`  read secrets (masked):       kubectl --kubeconfig agent.kubeconfig get secrets -o yaml`);
+    lines.push(`  a refused request:           kubectl --kubeconfig agent.kubeconfig delete namespace kube-system`);
+  }
   if (runtime.issuer) {
     lines.push(`  mint a token for an agent:   npx airlock token mint${dataFlag} --subject agent:deploy-bot --group ci --ttl 15m`);
   }
@@ -50,7 +101,7 @@ function banner(runtime: AirlockRuntime): string {
   return lines.join('\n');
 }
 
-function waitForSignal(runtime: AirlockRuntime): Promise<void> {
+function waitForSignal(runtime: AirlockRuntime, alsoClose?: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
@@ -59,6 +110,7 @@ function waitForSignal(runtime: AirlockRuntime): Promise<void> {
       runtime.logger.info({ signal }, 'stopping');
       runtime
         .close()
+        .then(() => alsoClose?.())
         .catch((err: unknown) => {
           runtime.logger.error({ err }, 'error while stopping');
           process.exitCode = 1;

@@ -12,6 +12,8 @@ import { buildAdminServer } from '../server/admin-server.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { createLogger, type Logger } from '../log.js';
 import { ledgerOptionsFromConfig } from './ledger-options.js';
+import type { KubernetesConnectionConfig } from '../config/kubernetes-schema.js';
+import { startKubernetesGateway, type KubernetesGateway } from './kubernetes.js';
 
 export interface AirlockRuntime {
   config: AirlockConfig;
@@ -24,6 +26,8 @@ export interface AirlockRuntime {
   policy(): CompiledPolicy;
   /** The admin server's bound URL (the real port when the config asked for port 0). */
   adminUrl: string;
+  /** The Kubernetes gateway, when at least one Kubernetes connection is configured. */
+  kubernetes?: KubernetesGateway;
   close(): Promise<void>;
 }
 
@@ -39,7 +43,13 @@ export async function loadConfiguredPolicy(config: AirlockConfig): Promise<Compi
  * the policy, the issuer key or the admin listener cannot be opened: airlock never runs
  * without a place to record or a policy to decide with.
  */
-export async function startAirlock(config: AirlockConfig, options: { logger?: Logger } = {}): Promise<AirlockRuntime> {
+export interface StartOptions {
+  logger?: Logger;
+  /** Connections added at run time (the quick start's sandbox), besides the configured ones. */
+  extraConnections?: KubernetesConnectionConfig[];
+}
+
+export async function startAirlock(config: AirlockConfig, options: StartOptions = {}): Promise<AirlockRuntime> {
   // AIRLOCK_LOG_LEVEL overrides the configured level (handy for a one-off debug run).
   const logger = options.logger ?? createLogger({ level: process.env.AIRLOCK_LOG_LEVEL ?? config.log.level });
   const metrics = createMetrics();
@@ -90,7 +100,17 @@ export async function startAirlock(config: AirlockConfig, options: { logger?: Lo
     const bound = admin.server.address() as AddressInfo;
     const adminUrl = port === 0 ? `http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : config.admin.url;
 
-    await ledger.append({ type: 'system', data: { event: 'start', version: process.env.npm_package_version ?? '0.1.0', admin: adminUrl, listen: config.listen } });
+    const kubeConnections = [...config.connections, ...(options.extraConnections ?? [])];
+    const kubernetes =
+      kubeConnections.length > 0
+        ? await startKubernetesGateway({ config, connections: kubeConnections, ledger, policy: () => policy, authenticator, metrics, logger })
+        : undefined;
+    if (kubernetes) cleanups.unshift(() => kubernetes.close());
+
+    await ledger.append({
+      type: 'system',
+      data: { event: 'start', version: process.env.npm_package_version ?? '0.1.0', admin: adminUrl, listen: kubernetes?.url, connections: kubernetes?.connections ?? [] },
+    });
     logger.info({ admin: adminUrl, chain: ledger.chain }, 'airlock started');
 
     let closed = false;
@@ -103,6 +123,7 @@ export async function startAirlock(config: AirlockConfig, options: { logger?: Lo
       issuer,
       policy: () => policy,
       adminUrl,
+      ...(kubernetes ? { kubernetes } : {}),
       async close() {
         if (closed) return;
         closed = true;

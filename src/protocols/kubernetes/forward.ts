@@ -1,0 +1,247 @@
+/**
+ * Forwarding a decided Kubernetes request upstream and streaming the answer back.
+ *
+ * - Ordinary requests: the masked response is buffered up to the recording cap; the response
+ *   entry is written before a byte is released. A larger response starts flowing once the
+ *   cap is passed, and its final byte is held until its entry is durable.
+ * - Long-running requests (watch, `logs -f`, proxy): each chunk is masked, recorded as a
+ *   `stream` entry, then released, with back-pressure from the client to the cluster and no
+ *   timeouts. The closing response entry sums them up.
+ * - Secrets are masked on the way back unless policy decided the caller may see them.
+ * Upstream failures become a Status (502/503/504) when nothing was sent yet; otherwise the
+ * client connection is cut, because a half-sent body cannot carry an error.
+ */
+import { createGunzip, createInflate } from 'node:zlib';
+import { Readable, type Transform } from 'node:stream';
+import { errors as undiciErrors } from 'undici';
+import type { ResponseRecorder } from '../../gateway/adapter.js';
+import type { Logger } from '../../log.js';
+import { createSecretMasker, type Placeholder, type SecretMasker } from '../../masking/index.js';
+import { isNegotiationExempt, rewriteAccept } from './content-negotiation.js';
+import type { KubeExchange } from './kube-exchange.js';
+import { isLongRunning } from './long-running.js';
+import { ResponseCapture } from './response-capture.js';
+import { badGateway, gatewayTimeout, serviceUnavailable, type StatusResponse } from './status.js';
+import { clientHeaders, upstreamHeaders } from './upstream-headers.js';
+import { upstreamPath } from './upstream/index.js';
+
+export interface ForwardDeps {
+  placeholder: Placeholder;
+  /** Bytes of each response (or stream part) kept in the ledger. */
+  bodyLimit: number;
+  /** Timeout for ordinary (not long-running) requests, ms. */
+  requestTimeoutMs: number;
+  logger: Logger;
+}
+
+/** masksSecrets: the response carries Secret values, and policy did not grant clear values. */
+export function masksSecrets(x: KubeExchange): boolean {
+  const info = x.info;
+  if (!info?.isResourceRequest || info.apiGroup !== '' || info.resource !== 'secrets') return false;
+  return x.decision?.mask?.secrets !== 'clear';
+}
+
+export async function forwardKubernetes(x: KubeExchange, record: ResponseRecorder, deps: ForwardDeps): Promise<void> {
+  const { conn, info, req, res } = x;
+  if (!conn || !info || x.target === undefined || !x.identity) throw new Error('forward needs the connection, request info and identity');
+  const longRunning = isLongRunning(info);
+  const mask = masksSecrets(x);
+  const abort = new AbortController();
+  const onClientGone = () => {
+    if (!res.writableFinished) abort.abort();
+  };
+  res.once('close', onClientGone);
+
+  let upstream;
+  try {
+    upstream = await conn.upstream.dispatcher.request({
+      origin: conn.upstream.baseUrl.origin,
+      path: upstreamPath(conn.upstream, x.target),
+      method: req.method as 'GET',
+      headers: upstreamHeaders(req.headers, {
+        authorization: conn.upstream.authorization(),
+        impersonation: x.impersonation ?? conn.impersonate(x.identity),
+        auditId: x.id,
+        accept: info.isResourceRequest && !isNegotiationExempt(info) ? rewriteAccept(req.headers.accept) : undefined,
+      }),
+      body: x.body && x.body.length > 0 ? x.body : null,
+      signal: abort.signal,
+      headersTimeout: longRunning ? 0 : deps.requestTimeoutMs,
+      bodyTimeout: longRunning ? 0 : deps.requestTimeoutMs,
+    });
+  } catch (err) {
+    const status = upstreamFailure(err, conn.upstream.name);
+    await record.response({ status: status.statusCode, data: { error: status.status.message } }).catch(() => undefined);
+    sendStatus(res, status);
+    return;
+  }
+
+  const contentType = headerValue(upstream.headers['content-type']);
+  const encoding = headerValue(upstream.headers['content-encoding'])?.toLowerCase();
+  // Bodies airlock must read (to mask or to record) are decoded; the client then gets identity encoding.
+  const decode = encoding === 'gzip' || encoding === 'deflate';
+  let source: Readable = upstream.body;
+  if (decode) source = upstream.body.pipe(encoding === 'gzip' ? createGunzip() : createInflate()) as Transform;
+  const masker: SecretMasker | undefined =
+    mask && upstream.statusCode < 300 ? createSecretMasker({ shape: info.verb === 'watch' ? 'watch' : 'auto', placeholder: deps.placeholder }) : undefined;
+  if (mask && upstream.statusCode < 300 && !isJson(contentType)) {
+    // Fail closed: a Secret response airlock cannot parse is never released.
+    upstream.body.destroy();
+    const status = badGateway(`airlock could not read the cluster's ${contentType ?? 'untyped'} response to mask it; nothing was released`);
+    await record.response({ status: status.statusCode, data: { error: status.status.message } }).catch(() => undefined);
+    sendStatus(res, status);
+    return;
+  }
+  const headers = clientHeaders(upstream.headers, decode || masker ? ['content-length', 'content-encoding'] : []);
+  const capture = new ResponseCapture(deps.bodyLimit);
+  const transform = (chunk: Buffer): Buffer => (masker ? masker.push(chunk) : chunk);
+
+  try {
+    if (longRunning) {
+      await streamLongRunning(x, source, transform, () => masker?.flush() ?? Buffer.alloc(0), upstream.statusCode, headers, contentType, record, capture, deps);
+    } else {
+      await streamOrdinary(x, source, transform, () => masker?.flush() ?? Buffer.alloc(0), upstream.statusCode, headers, contentType, record, capture);
+    }
+  } catch (err) {
+    upstream.body.destroy();
+    const aborted = abort.signal.aborted;
+    const message = aborted ? 'the client went away' : err instanceof Error ? err.message : String(err);
+    await record
+      .response({ status: upstream.statusCode, body: capture.payload(contentType), data: { error: message, aborted, bytes: capture.size } })
+      .catch(() => undefined);
+    if (!res.headersSent && !aborted) {
+      sendStatus(res, badGateway(`airlock could not pass on the cluster's response: ${message}`));
+    } else {
+      res.destroy();
+    }
+  } finally {
+    res.off('close', onClientGone);
+  }
+}
+
+type Step = (chunk: Buffer) => Buffer;
+
+async function streamOrdinary(
+  x: KubeExchange,
+  source: Readable,
+  step: Step,
+  flush: () => Buffer,
+  status: number,
+  headers: Record<string, string | string[]>,
+  contentType: string | undefined,
+  record: ResponseRecorder,
+  capture: ResponseCapture,
+): Promise<void> {
+  const { res } = x;
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let flowing = false;
+  const limit = Math.max(64 * 1024, capture.limit);
+  for await (const chunk of source) {
+    const out = step(chunk as Buffer);
+    if (out.length === 0) continue;
+    capture.add(out);
+    if (flowing) {
+      await write(res, out);
+      continue;
+    }
+    held.push(out);
+    heldBytes += out.length;
+    if (heldBytes > limit) {
+      res.writeHead(status, headers);
+      for (const part of held.splice(0)) await write(res, part);
+      flowing = true;
+    }
+  }
+  const tail = flush();
+  capture.add(tail);
+  // The record before the release: the final byte waits for a durable entry.
+  await record.response({ status, body: capture.payload(contentType), data: { bytes: capture.size } });
+  if (!flowing) {
+    if (!('content-length' in headers) || heldBytes + tail.length !== Number(headers['content-length'])) {
+      headers['content-length'] = String(heldBytes + tail.length);
+    }
+    res.writeHead(status, headers);
+    for (const part of held) res.write(part);
+  }
+  res.end(tail);
+}
+
+async function streamLongRunning(
+  x: KubeExchange,
+  source: Readable,
+  step: Step,
+  flush: () => Buffer,
+  status: number,
+  headers: Record<string, string | string[]>,
+  contentType: string | undefined,
+  record: ResponseRecorder,
+  capture: ResponseCapture,
+  deps: ForwardDeps,
+): Promise<void> {
+  const { res } = x;
+  res.writeHead(status, headers);
+  res.flushHeaders();
+  let parts = 0;
+  const release = async (out: Buffer) => {
+    if (out.length === 0) return;
+    capture.add(out);
+    parts++;
+    const kept = out.length > deps.bodyLimit ? out.subarray(0, deps.bodyLimit) : out;
+    await record.stream({ body: { ...(contentType ? { contentType } : {}), body: kept, ...(kept.length < out.length ? { fullSize: out.length } : {}) } });
+    await write(res, out);
+  };
+  for await (const chunk of source) await release(step(chunk as Buffer));
+  await release(flush());
+  await record.response({ status, data: { streamed: true, bytes: capture.size, parts } });
+  res.end();
+}
+
+function write(res: KubeExchange['res'], chunk: Buffer): Promise<void> {
+  if (res.write(chunk)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', closed);
+      resolve();
+    };
+    const closed = () => {
+      res.off('drain', done);
+      reject(new Error('the client went away'));
+    };
+    res.once('drain', done);
+    res.once('close', closed);
+  });
+}
+
+/** sendStatus answers with a Status, unless something was already sent (then the connection is cut). */
+export function sendStatus(res: KubeExchange['res'], status: StatusResponse): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status.statusCode, status.headers);
+  res.end(status.body);
+}
+
+function upstreamFailure(err: unknown, connection: string): StatusResponse {
+  const code = (err as { code?: string }).code ?? '';
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return gatewayTimeout(`the cluster behind connection "${connection}" did not answer in time`);
+  }
+  if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code) || /certificate|TLS/i.test((err as Error).message ?? '')) {
+    return badGateway(`airlock could not establish a trusted TLS connection to the cluster behind connection "${connection}" (${code || 'TLS error'}); check the upstream CA`);
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') {
+    return serviceUnavailable(`the cluster behind connection "${connection}" is unreachable (${code}); try again later`, 5);
+  }
+  return badGateway(`the request to the cluster behind connection "${connection}" failed (${code || (err as Error).message})`);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return /^application\/json\b/i.test(contentType ?? '');
+}

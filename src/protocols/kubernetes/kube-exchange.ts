@@ -1,0 +1,43 @@
+/**
+ * KubeExchange is the Kubernetes adapter's view of one request: the generic Exchange plus
+ * the HTTP request and response, the routed connection, the request info and the body.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { KubernetesConnectionConfig } from '../../config/kubernetes-schema.js';
+import type { Exchange } from '../../gateway/exchange.js';
+import type { Identity } from '../../identity/identity.js';
+import type { RequestInfo } from './request-info.js';
+
+/** The parts of an opened upstream the adapter uses. */
+export interface UpstreamTarget {
+  name: string;
+  /** The API server URL, possibly with a path prefix. */
+  baseUrl: URL;
+  dispatcher: Dispatcher;
+  /** `Bearer …` for token credentials; undefined with client certificates. */
+  authorization(): string | undefined;
+}
+
+/** A configured Kubernetes connection, ready to forward to. */
+export interface KubeConnection {
+  config: KubernetesConnectionConfig;
+  upstream: UpstreamTarget;
+  /** Impersonate-* headers for the caller (none in `fixed` mode). */
+  impersonate(identity: Identity): Record<string, string | string[]>;
+}
+
+export interface KubeExchange extends Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** The request target after `/k8s/<connection>` (path and query, raw). */
+  target?: string;
+  conn?: KubeConnection;
+  info?: RequestInfo;
+  /** The request body as received (forwarded unchanged). */
+  body?: Buffer;
+  /** The Impersonate-* headers for the caller, computed once identity is known. */
+  impersonation?: Record<string, string | string[]>;
+  /** True when the client asked for a protocol upgrade (exec, attach, port-forward). */
+  upgrade?: boolean;
+}

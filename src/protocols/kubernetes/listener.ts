@@ -1,0 +1,90 @@
+/**
+ * The HTTPS listener for Kubernetes clients. HTTP/1.1 only: kubectl and client-go speak it,
+ * and WebSocket/SPDY upgrades (exec, attach, port-forward) exist only on HTTP/1.1. Every
+ * request, upgrades included, becomes an exchange that runs through the pipeline.
+ */
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../../log.js';
+import type { KubeExchange } from './kube-exchange.js';
+
+export interface KubernetesListenerOptions {
+  host: string;
+  port: number;
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** The pipeline built for the Kubernetes adapter. */
+  handle: (x: KubeExchange) => Promise<void>;
+  /** New exchange ids (the ledger's UUIDv7). */
+  newId: () => string;
+  logger: Logger;
+}
+
+export interface KubernetesListener {
+  /** `https://host:port` as bound. */
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** startKubernetesListener listens and resolves once bound; it rejects when the address cannot be bound. */
+export async function startKubernetesListener(options: KubernetesListenerOptions): Promise<KubernetesListener> {
+  const server = createServer({ cert: options.cert, key: options.key, minVersion: 'TLSv1.2' });
+  // Watches, `logs -f` and held approvals stay open as long as the client wants.
+  server.requestTimeout = 0;
+  server.timeout = 0;
+  server.keepAliveTimeout = 65_000;
+
+  const run = (req: IncomingMessage, res: ServerResponse, upgrade: boolean) => {
+    const x: KubeExchange = { id: options.newId(), protocol: 'kubernetes', startedAt: process.hrtime.bigint(), facts: {}, req, res, upgrade };
+    options.handle(x).catch((err: unknown) => {
+      options.logger.error({ err, exchange: x.id }, 'unhandled failure in the Kubernetes pipeline');
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  };
+  server.on('request', (req, res) => run(req, res, false));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    // Answer upgrade requests through an ordinary response on their socket, so refusals are
+    // plain HTTP that kubectl reads (and falls back on). Keep reading what the client sends,
+    // or it sees a reset instead of the answer.
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as never);
+    res.shouldKeepAlive = false;
+    res.once('finish', () => {
+      res.detachSocket(socket as never);
+      socket.end();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.resume();
+    run(req, res, true);
+  });
+  server.on('clientError', (err, socket) => {
+    options.logger.debug({ err: { message: err.message } }, 'client error');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `https://${host}:${address.port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Long-running requests end with the process; graceful draining comes with deploy support.
+        setImmediate(() => server.closeAllConnections());
+      }),
+  };
+}
