@@ -12,8 +12,7 @@
  * client connection is cut, because a half-sent body cannot carry an error.
  */
 import { createGunzip, createInflate } from 'node:zlib';
-import type { Readable} from 'node:stream';
-import { type Transform } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
 import type { ResponseRecorder } from '../../gateway/adapter.js';
 import type { Logger } from '../../log.js';
