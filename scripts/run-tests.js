@@ -21,6 +21,20 @@ function collect(dir, out) {
   return out;
 }
 
+// The ledger's PostgreSQL tests start a real server (initdb into a temp dir). Install the
+// server binaries when they are missing and we may (root with apt), so a fresh machine passes.
+function ensurePostgres() {
+  const found = spawnSync('sh', ['-c', 'command -v pg_config >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1'], { stdio: 'ignore' });
+  if (found.status === 0) return;
+  if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status !== 0) {
+    console.error('PostgreSQL server binaries are missing: install the postgresql package (the ledger tests start a real server).');
+    return;
+  }
+  console.error('installing PostgreSQL server binaries for the tests (apt-get install postgresql)…');
+  spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null'], { stdio: 'inherit' });
+}
+ensurePostgres();
+
 const files = collect(join(root, 'dist'), [])
   .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)))
   .sort();
