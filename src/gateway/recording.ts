@@ -39,7 +39,15 @@ export function requestEntry(x: Exchange, data: Record<string, unknown>): EntryI
     identity: recordedIdentity(x),
     connection: x.connection,
     action: x.action,
-    decision: d ? { effect: d.effect, rules: d.rules, message: d.message, ...(d.defaulted ? { defaulted: true } : {}) } : undefined,
+    decision: d
+      ? {
+          effect: d.effect,
+          rules: d.rules,
+          message: d.message,
+          ...(d.defaulted ? { defaulted: true } : {}),
+          ...(d.mask?.secrets === 'clear' ? { unmasked: ['secrets'] } : {}),
+        }
+      : undefined,
     request: x.recordedRequest,
     data: { protocol: x.protocol, ...x.facts, ...(d?.errors?.length ? { ruleErrors: d.errors } : {}), ...data },
   };

@@ -40,6 +40,8 @@ export interface RecordedDecision {
   rules: string[];
   message: string;
   defaulted?: boolean;
+  /** What the decision let the caller see unmasked (break-glass), e.g. `['secrets']`. */
+  unmasked?: string[];
 }
 
 /**

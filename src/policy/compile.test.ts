@@ -99,6 +99,8 @@ describe('policy file errors name the file, the line and what is wrong', () => {
     { title: 'an invalid rule name', source: base.replace('name: a', 'name: Bad_Name'), expect: ['policy.yaml:3:11:', 'rule "Bad_Name"', 'lowercase letters'] },
     { title: 'approvers on a deny rule', source: `${base}    approvers: [group:sre]\n`, expect: ['policy.yaml:7:16:', 'rule "a"', 'approvers is only valid on review rules'] },
     { title: 'approvals on an allow rule', source: base.replace('effect: deny', 'effect: allow') + '    approvals: 2\n', expect: ['rule "a"', 'approvals is only valid on review rules'] },
+    { title: 'unmask on a review rule', source: base.replace('effect: deny', 'effect: review') + '    unmask: [secrets]\n', expect: ['rule "a"', 'unmask is only valid on allow rules'] },
+    { title: 'unmask of something unknown', source: base.replace('effect: deny', 'effect: allow') + '    unmask: [passwords]\n', expect: ['rule "a"', 'must be secrets'] },
     { title: 'a malformed approver', source: base.replace('effect: deny', 'effect: review') + '    approvers: [sre]\n', expect: ['rule "a"', '"group:NAME" or "user:SUBJECT"'] },
     { title: 'zero approvals', source: base.replace('effect: deny', 'effect: review') + '    approvals: 0\n', expect: ['rule "a"', 'must be at least 1'] },
     { title: 'a deny rule without a message', source: base.replace('    message: m\n', ''), expect: ['rule "a"', 'message is required on deny rules'] },
@@ -150,10 +152,10 @@ describe('compiled policy', () => {
     const p = compilePolicy(source);
     assert.equal(p.default, 'deny');
     assert.deepEqual(
-      p.rules.map((r) => ({ ...r, approvers: [...r.approvers] })),
+      p.rules.map((r) => ({ ...r, approvers: [...r.approvers], unmask: [...r.unmask] })),
       [
-        { name: 'reads', effect: 'allow', match: 'request.verb in ["get", "list"]', message: 'allowed by rule "reads"', approvers: [], approvals: 1, line: 4 },
-        { name: 'ddl', effect: 'review', match: 'request.protocol == "postgres" && request.verb == "ddl"', message: 'DDL needs a DBA', approvers: ['group:dba', 'user:carol'], approvals: 2, line: 7 },
+        { name: 'reads', effect: 'allow', match: 'request.verb in ["get", "list"]', message: 'allowed by rule "reads"', approvers: [], approvals: 1, unmask: [], line: 4 },
+        { name: 'ddl', effect: 'review', match: 'request.protocol == "postgres" && request.verb == "ddl"', message: 'DDL needs a DBA', approvers: ['group:dba', 'user:carol'], approvals: 2, unmask: [], line: 7 },
       ],
     );
     assert.equal(p.source, source);

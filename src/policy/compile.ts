@@ -83,6 +83,7 @@ function compiledRule(r: RuleSpec): CompiledRule {
     message: r.message ?? `allowed by rule "${r.name}"`,
     approvers: Object.freeze([...new Set(r.approvers)]),
     approvals: r.approvals,
+    unmask: Object.freeze([...r.unmask]),
     line: r.line,
   });
 }

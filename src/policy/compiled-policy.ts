@@ -22,6 +22,8 @@ export interface CompiledRule {
   readonly approvers: readonly string[];
   /** Review rules: how many distinct approvals are needed. */
   readonly approvals: number;
+  /** Allow rules: what a caller this rule allows may see unmasked (`secrets`). */
+  readonly unmask: readonly string[];
   /** Line of the rule in the policy file. */
   readonly line: number;
 }

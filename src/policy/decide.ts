@@ -34,6 +34,8 @@ export function decideMatched(effect: Effect, hits: readonly CompiledRule[], err
   const decision: Decision = { effect, rules: names, message: first.message, defaulted: false };
   if (errors !== undefined && errors.length > 0) decision.errors = errors;
   if (effect === 'review') decision.review = reviewOf(hits);
+  // Break-glass: an allow rule that grants clear values; the decision (and so the ledger) says so.
+  if (effect === 'allow' && hits.some((r) => r.unmask.includes('secrets'))) decision.mask = { secrets: 'clear' };
   return decision;
 }
 

@@ -240,3 +240,34 @@ describe('purity', () => {
     assert.equal(JSON.stringify(input), before);
   });
 });
+
+describe('break-glass: clear values are a decision', () => {
+  const policy = compilePolicy(
+    [
+      'default: allow',
+      'rules:',
+      '  - name: break-glass-secrets',
+      '    match: request.resource == "secrets" && "breakglass" in identity.groups',
+      '    effect: allow',
+      '    unmask: [secrets]',
+      '',
+    ].join('\n'),
+  );
+  const request = { protocol: 'kubernetes', connection: 'prod', verb: 'get', resource: 'secrets', namespace: 'app', name: 'db' };
+  const base = { subject: 'user:alice', issuer: 'https://idp', kind: 'human' as const, tokenId: 't', via: 'corp' };
+
+  it('an allow rule with unmask grants clear Secret values, and names itself', () => {
+    for (const evaluate of [evaluatePolicy, evaluatePolicyReference]) {
+      const d = evaluate(policy, { request, identity: { ...base, groups: ['breakglass'] } });
+      assert.equal(d.effect, 'allow');
+      assert.deepEqual(d.rules, ['break-glass-secrets']);
+      assert.deepEqual(d.mask, { secrets: 'clear' });
+    }
+  });
+
+  it('without the rule matching, values stay masked (no mask plan means masked)', () => {
+    const d = evaluatePolicy(policy, { request, identity: { ...base, groups: ['dev'] } });
+    assert.equal(d.effect, 'allow');
+    assert.equal(d.mask, undefined);
+  });
+});

@@ -18,6 +18,8 @@ export interface RuleSpec {
   message?: string;
   approvers: string[];
   approvals: number;
+  /** Allow rules: what the caller may see unmasked (`secrets`): a break-glass grant, recorded with the decision. */
+  unmask: string[];
   /** Line of the rule's `- name:` entry. */
   line: number;
   /** Maps an offset in `match` to a position in the file. */
@@ -40,7 +42,7 @@ export interface PolicyProblem {
   text: string;
 }
 
-const ruleKeys = ['name', 'match', 'effect', 'message', 'approvers', 'approvals'] as const;
+const ruleKeys = ['name', 'match', 'effect', 'message', 'approvers', 'approvals', 'unmask'] as const;
 const fileKeys = ['default', 'rules'] as const;
 
 const ruleSchema = z.strictObject({
@@ -57,6 +59,7 @@ const ruleSchema = z.strictObject({
     .min(1, 'must list at least one approver when present')
     .optional(),
   approvals: z.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
+  unmask: z.array(z.enum(['secrets'], 'must be secrets')).min(1, 'must list what to show unmasked').optional(),
 });
 
 const fileSchema = z.strictObject({
@@ -127,6 +130,9 @@ export function parsePolicyFile(source: string): { spec: PolicySpec } | { proble
         }
       }
     }
+    if (r.effect !== 'allow' && r.unmask !== undefined) {
+      problems.push({ ...locate(['rules', i, 'unmask']), rule: r.name, text: 'unmask is only valid on allow rules' });
+    }
     if (r.effect !== 'allow' && r.message === undefined) {
       problems.push({ ...locate(['rules', i]), rule: r.name, text: `message is required on ${r.effect} rules: it is what the caller is told` });
     }
@@ -141,6 +147,7 @@ export function parsePolicyFile(source: string): { spec: PolicySpec } | { proble
       ...(r.message !== undefined ? { message: r.message } : {}),
       approvers: r.approvers ?? [],
       approvals: r.approvals ?? 1,
+      unmask: r.unmask ?? [],
       line: at.line,
       matchPosition,
     };
