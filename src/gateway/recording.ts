@@ -1,8 +1,15 @@
 /**
- * Recording: the record comes first. An allowed request is written to the ledger (durably)
- * before it is forwarded; a response is written before it is released; a refusal is written
- * before it is answered. When the ledger cannot write and airlock fails closed, the request is
- * refused with 503 and never reaches upstream.
+ * Recording: nothing leaves airlock unrecorded.
+ *
+ * - A request that can change something upstream (a write, an exec, anything not a plain
+ *   read) is written to the ledger, durably, before it is forwarded.
+ * - A read (`get`, `list`, `watch` and non-resource GETs) cannot change anything upstream, so
+ *   its request entry is appended together with its first response or stream entry, in the
+ *   same group commit: one durable write per read instead of two, and still nothing is
+ *   released to the client before both entries are durable.
+ * - A refusal is written before it is answered (withRefusals).
+ * When the ledger cannot write and airlock fails closed, a write is refused with 503 and never
+ * reaches upstream; a read's response is withheld.
  */
 import { isAirlockError } from '../errors.js';
 import type { EntryInput, Ledger, RecordedIdentity } from '../ledger/types.js';
@@ -53,26 +60,54 @@ export function requestEntry(x: Exchange, data: Record<string, unknown>): EntryI
   };
 }
 
-/** withRecording records the decided request, then forwards it with a recorder for what comes back. */
+const readVerbs = new Set(['get', 'list', 'watch']);
+
+/** isRead: the action cannot change anything upstream (a dry-run or a plain read). */
+export function isRead(x: Exchange): boolean {
+  const verb = x.action?.verb;
+  if (!verb || !readVerbs.has(verb)) return false;
+  // Streaming subresources read as `get` but open a shell or a tunnel: record them first.
+  const sub = x.action?.subresource;
+  return sub !== 'exec' && sub !== 'attach' && sub !== 'portforward' && sub !== 'proxy';
+}
+
+/** withRecording records the decided request (now, or with its first answer for reads) and forwards it. */
 export function withRecording<X extends Exchange>(adapter: ProtocolAdapter<X>, deps: RecordingDeps): Stage<X> {
   return async function recording(x: X): Promise<Refusal | void> {
-    try {
-      await deps.ledger.append(requestEntry(x, { outcome: 'forwarded' }));
-    } catch (err) {
-      return refusal(503, 'ledger-unavailable', `airlock cannot record this request, so it was not forwarded: ${describe(err)}`, { retryAfterSeconds: 5 });
+    // The request entry still to be written with the first answer (reads only).
+    let pending: EntryInput | undefined = requestEntry(x, { outcome: 'forwarded' });
+    if (!isRead(x)) {
+      try {
+        await deps.ledger.append(pending);
+      } catch (err) {
+        return refusal(503, 'ledger-unavailable', `airlock cannot record this request, so it was not forwarded: ${describe(err)}`, { retryAfterSeconds: 5 });
+      }
+      pending = undefined;
     }
     const base = { sessionId: x.sessionId, identity: recordedIdentity(x), connection: x.connection };
+    // Appended in the same turn, both entries land in one group commit (one fsync).
+    const withPending = (entry: EntryInput): Promise<unknown> => {
+      if (!pending) return deps.ledger.append(entry);
+      const first = deps.ledger.append(pending);
+      pending = undefined;
+      return Promise.all([first, deps.ledger.append(entry)]);
+    };
     let sequence = 0;
     const recorder: ResponseRecorder = {
       async response({ status, body, data }) {
         const durationMs = Number(process.hrtime.bigint() - x.startedAt) / 1e6;
-        await deps.ledger.append({ ...base, type: 'response', response: body, data: { requestId: x.id, status, durationMs: Math.round(durationMs * 1000) / 1000, ...data } });
+        await withPending({ ...base, type: 'response', response: body, data: { requestId: x.id, status, durationMs: Math.round(durationMs * 1000) / 1000, ...data } });
       },
       async stream({ body, data }) {
-        await deps.ledger.append({ ...base, type: 'stream', response: body, data: { requestId: x.id, part: ++sequence, ...data } });
+        await withPending({ ...base, type: 'stream', response: body, data: { requestId: x.id, part: ++sequence, ...data } });
       },
     };
-    await adapter.forward(x, recorder);
+    try {
+      await adapter.forward(x, recorder);
+    } finally {
+      // An adapter that failed before answering still leaves the request in the ledger.
+      if (pending) await deps.ledger.append(pending).catch(() => undefined);
+    }
   };
 }
 

@@ -1,0 +1,154 @@
+/**
+ * The pipeline's ordering guarantees, with the real policy engine and the real SQLite ledger;
+ * the protocol adapter is a small scripted one (the Kubernetes adapter is covered end to end
+ * under test/e2e/kubernetes). Each test reads the order of events: what was durable in the
+ * ledger when the adapter forwarded, released or refused.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openLedger } from '../ledger/index.js';
+import type { EntryInput, Ledger } from '../ledger/types.js';
+import { silentLogger } from '../log.js';
+import { compilePolicy } from '../policy/index.js';
+import type { Identity } from '../identity/identity.js';
+import type { ProtocolAdapter } from './adapter.js';
+import type { Exchange, Refusal } from './exchange.js';
+import { buildPipeline } from './pipeline.js';
+import { isRead } from './recording.js';
+
+const policy = compilePolicy(
+  [
+    'default: allow',
+    'rules:',
+    '  - name: no-deletes',
+    '    match: request.verb == "delete"',
+    '    effect: deny',
+    '    message: deletes are not allowed',
+    '  - name: exec-needs-approval',
+    '    match: has(request.subresource) && request.subresource == "exec"',
+    '    effect: review',
+    '    message: a shell needs approval',
+    '    approvers: [group:sre]',
+    '',
+  ].join('\n'),
+);
+
+const alice: Identity = { subject: 'agent:alice', groups: ['ci'], issuer: 'https://idp', tokenId: 't-1', expiresAt: 2e9, kind: 'agent', via: 'test' };
+
+interface Script {
+  verb: string;
+  subresource?: string;
+  throwIn?: 'interpret' | 'forward';
+}
+
+/** A ledger that notes every append's completion in `events` (around the real SQLite ledger). */
+function observed(ledger: Ledger, events: string[], fail: { now: boolean }): Pick<Ledger, 'append'> {
+  return {
+    async append(input: EntryInput) {
+      if (fail.now) throw new Error('disk full');
+      const entry = await ledger.append(input);
+      events.push(`durable:${input.type}`);
+      return entry;
+    },
+  };
+}
+
+function scriptedAdapter(script: Script, events: string[]): ProtocolAdapter<Exchange> {
+  return {
+    protocol: 'test',
+    async admit(x) {
+      x.connection = 'c1';
+      x.credential = 'token';
+    },
+    async interpret(x) {
+      if (script.throwIn === 'interpret') throw new Error('adapter bug');
+      x.action = { protocol: 'test', connection: 'c1', verb: script.verb, resource: 'things', ...(script.subresource ? { subresource: script.subresource } : {}) };
+    },
+    async forward(x, record) {
+      events.push('forward');
+      if (script.throwIn === 'forward') throw new Error('upstream adapter bug');
+      await record.response({ status: 200, body: { body: 'ok' } });
+      events.push('release');
+    },
+    async refuse(_x, r: Refusal) {
+      events.push(`refuse:${r.status}:${r.reason}`);
+    },
+  };
+}
+
+async function run(t: { after(fn: () => Promise<void> | void): void }, script: Script, options: { ledgerFails?: boolean } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-pipeline-'));
+  const ledger = await openLedger({ dataDir: dir, store: { kind: 'sqlite' } });
+  t.after(async () => {
+    await ledger.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const events: string[] = [];
+  const fail = { now: options.ledgerFails ?? false };
+  const handle = buildPipeline(scriptedAdapter(script, events), {
+    ledger: observed(ledger, events, fail),
+    policy: () => policy,
+    authenticate: async () => alice,
+    logger: silentLogger,
+  });
+  const x: Exchange = { id: `00000000-0000-7000-8000-${String(Math.floor(Math.random() * 1e12)).padStart(12, '0')}`, protocol: 'test', startedAt: process.hrtime.bigint(), facts: {} };
+  await handle(x);
+  return { events, x };
+}
+
+test('a write is durable in the ledger before it is forwarded, and its response before release', async (t) => {
+  const { events } = await run(t, { verb: 'create' });
+  assert.deepEqual(events, ['durable:request', 'forward', 'durable:response', 'release']);
+});
+
+test('a read is recorded with its answer in one commit, and nothing is released before both are durable', async (t) => {
+  const { events } = await run(t, { verb: 'get' });
+  assert.deepEqual(events, ['forward', 'durable:request', 'durable:response', 'release']);
+});
+
+test('streaming subresources are not reads: an exec, attach, port-forward or proxy is recorded before it opens', () => {
+  const x = (verb: string, subresource?: string): Exchange => ({
+    id: 'x',
+    protocol: 'test',
+    startedAt: 0n,
+    facts: {},
+    action: { protocol: 'test', connection: 'c1', verb, ...(subresource ? { subresource } : {}) },
+  });
+  assert.equal(isRead(x('get')), true);
+  assert.equal(isRead(x('watch')), true);
+  assert.equal(isRead(x('get', 'log')), true);
+  for (const sub of ['exec', 'attach', 'portforward', 'proxy']) assert.equal(isRead(x('get', sub)), false, sub);
+  assert.equal(isRead(x('create')), false);
+  assert.equal(isRead(x('patch')), false);
+});
+
+test('a denied request is recorded, then refused, and never forwarded', async (t) => {
+  const { events, x } = await run(t, { verb: 'delete' });
+  assert.deepEqual(events, ['durable:request', 'refuse:403:policy-denied']);
+  assert.equal(x.decision?.effect, 'deny');
+  assert.deepEqual(x.decision?.rules, ['no-deletes']);
+});
+
+test('a review decision is refused as approval-required until approvals exist, and recorded', async (t) => {
+  const { events } = await run(t, { verb: 'create', subresource: 'exec' });
+  assert.deepEqual(events, ['durable:request', 'refuse:403:approval-required']);
+});
+
+test('when the ledger cannot write, a write is refused with 503 and never reaches upstream', async (t) => {
+  const { events } = await run(t, { verb: 'create' }, { ledgerFails: true });
+  assert.deepEqual(events, ['refuse:503:ledger-unavailable']);
+});
+
+test('when the ledger cannot write, a read is forwarded but its answer is never released', async (t) => {
+  const { events } = await run(t, { verb: 'get' }, { ledgerFails: true });
+  assert.ok(!events.includes('release'), events.join(','));
+});
+
+test('a stage that throws becomes a recorded 500 refusal; the process carries on', async (t) => {
+  const { events, x } = await run(t, { verb: 'get', throwIn: 'interpret' });
+  assert.deepEqual(events, ['durable:request', 'refuse:500:internal']);
+  assert.equal(x.facts.failure, 'adapter bug');
+});
