@@ -25,11 +25,14 @@ import { uuidV7 } from './uuid-v7.js';
 import { createWitnesses, type Witnesses } from './witness.js';
 
 /**
- * The most entries handed to the store in one batch. Appends from one turn normally go
- * together at the end of the turn; a turn producing more than this sends them in several
- * batches, so one message to the writer thread stays bounded.
+ * How many entries are handed to the store at once. Appends from one turn normally go
+ * together at the end of the turn; once this many are queued they go right away, so the
+ * writer thread starts committing (and fsyncing) them while this thread still prepares the
+ * rest of the turn's appends. The writer merges batches that arrive while it is busy into one
+ * transaction, so an early send costs no extra fsync. Measured with 64 appenders
+ * (bench/ledger): 32 gives ~20k entries/s where one batch per turn gave ~15k.
  */
-const MAX_BATCH = 1024;
+const MAX_BATCH = 32;
 
 interface Pending extends PreparedEntry {
   started: number;
