@@ -86,6 +86,27 @@ describe('reads through airlock with real clients', { concurrency: true }, () =>
     });
   }
 
+  it('kubectl logs -f streams lines as the container writes them, each chunk recorded before it is released', { skip: missingKubectl(33) }, async () => {
+    const kubectl = clients.get(33)!;
+    const pod = SEEDED_PODS[0]!;
+    const follow = kubectl.start(['logs', '-f', pod, '-c', 'nginx']);
+    try {
+      await follow.waitFor(/GET \/api\/orders/);
+      h.fake.appendPodLog('default', pod, 'a line written after the stream opened', 'nginx');
+      await follow.waitFor(/a line written after the stream opened/);
+    } finally {
+      await follow.stop();
+    }
+    const entries = await h.entries();
+    const request = entries.find((e) => e.type === 'request' && e.action?.subresource === 'log' && e.action?.name === pod && e.action?.follow === true);
+    assert.ok(request, 'the logs -f request is recorded');
+    const streamed = entries
+      .filter((e) => e.type === 'stream' && e.data?.requestId === request.id)
+      .map((e) => e.response?.inline ?? '')
+      .join('');
+    assert.match(streamed, /a line written after the stream opened/);
+  });
+
   it('client-node lists pods and namespaces, the same objects kubectl sees', async () => {
     const kc = new KubeConfig();
     kc.loadFromString(readFileSync(kubeconfig, 'utf8'));
