@@ -60,7 +60,8 @@ export const ledgerSchema = z
       .enum(['closed', 'open'], { error: 'expected closed (refuse requests the ledger cannot record) or open' })
       .default('closed'),
     inlineLimit: countSchema(0, 'bytes').default(4096),
-    bodyLimit: countSchema(0, 'bytes').default(1_048_576),
+    // 64 KiB keeps every ordinary object whole; a large list is recorded capped, pinned by the SHA-256 of all of it.
+    bodyLimit: countSchema(0, 'bytes').default(65_536),
   })
   .superRefine((ledger, ctx) => {
     if (ledger.store === 'postgres' && ledger.postgres.url === undefined) {
