@@ -34,11 +34,53 @@ export interface ForwardDeps {
   logger: Logger;
 }
 
-/** masksSecrets: the response carries Secret values, and policy did not grant clear values. */
-export function masksSecrets(x: KubeExchange): boolean {
+/** carriesSecrets: the response is about Secrets (core group, resource `secrets`). */
+export function carriesSecrets(x: KubeExchange): boolean {
   const info = x.info;
-  if (!info?.isResourceRequest || info.apiGroup !== '' || info.resource !== 'secrets') return false;
-  return x.decision?.mask?.secrets !== 'clear';
+  return Boolean(info?.isResourceRequest && info.apiGroup === '' && info.resource === 'secrets');
+}
+
+/** masksSecrets: the response carries Secret values, and policy did not grant the caller clear values. */
+export function masksSecrets(x: KubeExchange): boolean {
+  return carriesSecrets(x) && x.decision?.mask?.secrets !== 'clear';
+}
+
+/** What one upstream chunk becomes: the bytes for the client and the bytes for the ledger. */
+interface Parts {
+  client: Buffer;
+  record: Buffer;
+}
+
+/**
+ * Transcode masks for the client and, separately, for the record: a break-glass caller gets
+ * clear values, but the ledger still stores the masked copy — the clear value never enters it.
+ */
+interface Transcode {
+  step(chunk: Buffer): Parts;
+  flush(): Parts;
+}
+
+function transcoder(forClient: SecretMasker | undefined, forRecord: SecretMasker | undefined): Transcode {
+  const empty = Buffer.alloc(0);
+  if (forClient) {
+    return {
+      step: (chunk) => {
+        const out = forClient.push(chunk);
+        return { client: out, record: out };
+      },
+      flush: () => {
+        const out = forClient.flush();
+        return { client: out, record: out };
+      },
+    };
+  }
+  if (forRecord) {
+    return {
+      step: (chunk) => ({ client: chunk, record: forRecord.push(chunk) }),
+      flush: () => ({ client: empty, record: forRecord.flush() }),
+    };
+  }
+  return { step: (chunk) => ({ client: chunk, record: chunk }), flush: () => ({ client: empty, record: empty }) };
 }
 
 export async function forwardKubernetes(x: KubeExchange, record: ResponseRecorder, deps: ForwardDeps): Promise<void> {
@@ -82,9 +124,11 @@ export async function forwardKubernetes(x: KubeExchange, record: ResponseRecorde
   const decode = encoding === 'gzip' || encoding === 'deflate';
   let source: Readable = upstream.body;
   if (decode) source = upstream.body.pipe(encoding === 'gzip' ? createGunzip() : createInflate()) as Transform;
-  const masker: SecretMasker | undefined =
-    mask && upstream.statusCode < 300 ? createSecretMasker({ shape: info.verb === 'watch' ? 'watch' : 'auto', placeholder: deps.placeholder }) : undefined;
-  if (mask && upstream.statusCode < 300 && !isJson(contentType)) {
+  const secrets = carriesSecrets(x) && upstream.statusCode < 300;
+  const newMasker = () => createSecretMasker({ shape: info.verb === 'watch' ? 'watch' : 'auto', placeholder: deps.placeholder });
+  const masker: SecretMasker | undefined = secrets && mask ? newMasker() : undefined;
+  const recordMasker: SecretMasker | undefined = secrets && !mask ? newMasker() : undefined;
+  if (secrets && !isJson(contentType)) {
     // Fail closed: a Secret response airlock cannot parse is never released.
     upstream.body.destroy();
     const status = badGateway(`airlock could not read the cluster's ${contentType ?? 'untyped'} response to mask it; nothing was released`);
@@ -94,13 +138,13 @@ export async function forwardKubernetes(x: KubeExchange, record: ResponseRecorde
   }
   const headers = clientHeaders(upstream.headers, decode || masker ? ['content-length', 'content-encoding'] : []);
   const capture = new ResponseCapture(deps.bodyLimit);
-  const transform = (chunk: Buffer): Buffer => (masker ? masker.push(chunk) : chunk);
+  const transcode = transcoder(masker, recordMasker);
 
   try {
     if (longRunning) {
-      await streamLongRunning(x, source, transform, () => masker?.flush() ?? Buffer.alloc(0), upstream.statusCode, headers, contentType, record, capture, deps);
+      await streamLongRunning(x, source, transcode, upstream.statusCode, headers, contentType, record, capture, deps);
     } else {
-      await streamOrdinary(x, source, transform, () => masker?.flush() ?? Buffer.alloc(0), upstream.statusCode, headers, contentType, record, capture);
+      await streamOrdinary(x, source, transcode, upstream.statusCode, headers, contentType, record, capture);
     }
   } catch (err) {
     upstream.body.destroy();
@@ -119,13 +163,10 @@ export async function forwardKubernetes(x: KubeExchange, record: ResponseRecorde
   }
 }
 
-type Step = (chunk: Buffer) => Buffer;
-
 async function streamOrdinary(
   x: KubeExchange,
   source: Readable,
-  step: Step,
-  flush: () => Buffer,
+  transcode: Transcode,
   status: number,
   headers: Record<string, string | string[]>,
   contentType: string | undefined,
@@ -138,9 +179,9 @@ async function streamOrdinary(
   let flowing = false;
   const limit = Math.max(64 * 1024, capture.limit);
   for await (const chunk of source) {
-    const out = step(chunk as Buffer);
+    const { client: out, record: kept } = transcode.step(chunk as Buffer);
+    capture.add(kept);
     if (out.length === 0) continue;
-    capture.add(out);
     if (flowing) {
       await write(res, out);
       continue;
@@ -153,8 +194,8 @@ async function streamOrdinary(
       flowing = true;
     }
   }
-  const tail = flush();
-  capture.add(tail);
+  const { client: tail, record: keptTail } = transcode.flush();
+  capture.add(keptTail);
   // The record before the release: the final byte waits for a durable entry.
   await record.response({ status, body: capture.payload(contentType), data: { bytes: capture.size } });
   if (!flowing) {
@@ -170,8 +211,7 @@ async function streamOrdinary(
 async function streamLongRunning(
   x: KubeExchange,
   source: Readable,
-  step: Step,
-  flush: () => Buffer,
+  transcode: Transcode,
   status: number,
   headers: Record<string, string | string[]>,
   contentType: string | undefined,
@@ -183,16 +223,16 @@ async function streamLongRunning(
   res.writeHead(status, headers);
   res.flushHeaders();
   let parts = 0;
-  const release = async (out: Buffer) => {
-    if (out.length === 0) return;
-    capture.add(out);
+  const release = async ({ client: out, record: rec }: Parts) => {
+    if (out.length === 0 && rec.length === 0) return;
+    capture.add(rec);
     parts++;
-    const kept = out.length > deps.bodyLimit ? out.subarray(0, deps.bodyLimit) : out;
-    await record.stream({ body: { ...(contentType ? { contentType } : {}), body: kept, ...(kept.length < out.length ? { fullSize: out.length } : {}) } });
-    await write(res, out);
+    const kept = rec.length > deps.bodyLimit ? rec.subarray(0, deps.bodyLimit) : rec;
+    await record.stream({ body: { ...(contentType ? { contentType } : {}), body: kept, ...(kept.length < rec.length ? { fullSize: rec.length } : {}) } });
+    if (out.length > 0) await write(res, out);
   };
-  for await (const chunk of source) await release(step(chunk as Buffer));
-  await release(flush());
+  for await (const chunk of source) await release(transcode.step(chunk as Buffer));
+  await release(transcode.flush());
   await record.response({ status, data: { streamed: true, bytes: capture.size, parts } });
   res.end();
 }
