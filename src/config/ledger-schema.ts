@@ -34,6 +34,8 @@ export const ledgerSchema = z
       .strictObject({
         // Relative to the data directory, not to the config file: the ledger lives with the keys.
         path: pathSchema.default('ledger.db'),
+        // How long a write waits for a lock held by another process before the ledger counts as failing.
+        busyTimeout: durationSchema.prefault('5s'),
       })
       .prefault({}),
     postgres: z

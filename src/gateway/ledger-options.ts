@@ -13,7 +13,7 @@ export function storeFromConfig(config: AirlockConfig): StoreSpec {
     return { kind: 'postgres', url: ledger.postgres.url, schema: ledger.postgres.schema };
   }
   const path = ledger.sqlite.path;
-  return { kind: 'sqlite', path: isAbsolute(path) ? path : join(config.data, path) };
+  return { kind: 'sqlite', path: isAbsolute(path) ? path : join(config.data, path), busyTimeoutMs: ledger.sqlite.busyTimeout };
 }
 
 /** ledgerOptionsFromConfig returns the writer's options (the caller adds logger and hooks). */
