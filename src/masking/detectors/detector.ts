@@ -1,0 +1,110 @@
+/**
+ * The Detector contract shared by every secret and PII detector used on streams (terminal
+ * output, `kubectl logs`). A detector is pure: it reads a string and names ranges; it never
+ * rewrites text, opens a socket or keeps state between calls, so one instance serves every
+ * session.
+ *
+ * Streams arrive in arbitrary frames, so besides `find` a detector may say where an
+ * *unfinished* candidate begins (`pendingStart`): the stream masker holds text from there until
+ * the candidate completes or the caller flushes. A detector without `pendingStart` is treated
+ * conservatively (the trailing non-blank run is held).
+ */
+
+/** Finding is one detected range `[start, end)` in UTF-16 code units of the scanned text. */
+export interface Finding {
+  readonly start: number;
+  readonly end: number;
+  /** kind names what was found (`aws-access-key-id`, `jwt`, `email`, …); never the value. */
+  readonly kind: string;
+}
+
+/** Detector finds secrets or PII in a string of displayed text. */
+export interface Detector {
+  readonly name: string;
+  find(text: string): Finding[];
+  /**
+   * pendingStart returns the index from which `text` may be the beginning of a match that
+   * more text could complete, or `text.length` when nothing is pending.
+   */
+  pendingStart?(text: string): number;
+}
+
+/** RegexRule is one pattern; `group` names the capture that is masked (default: whole match). */
+export interface RegexRule {
+  readonly kind: string;
+  readonly pattern: RegExp;
+  readonly group?: number;
+  /** accept filters candidates a regex cannot judge (a Luhn check, a JSON header). */
+  readonly accept?: (value: string) => boolean;
+}
+
+/** findWithRules runs each rule's global regex over text and returns the ranges to mask. */
+export function findWithRules(text: string, rules: readonly RegexRule[]): Finding[] {
+  const out: Finding[] = [];
+  for (const rule of rules) {
+    // A fresh lastIndex per call: the regexes are shared, module-level and global.
+    rule.pattern.lastIndex = 0;
+    for (const m of text.matchAll(rule.pattern)) {
+      const g = rule.group ?? 0;
+      const span = m.indices?.[g];
+      const value = m[g];
+      if (span === undefined || value === undefined || value.length === 0) continue;
+      if (rule.accept && !rule.accept(value)) continue;
+      out.push({ start: span[0], end: span[1], kind: rule.kind });
+    }
+  }
+  return out;
+}
+
+const BLANK = /\s/;
+
+/** tailTokenStart returns where the trailing run of non-blank characters begins. */
+export function tailTokenStart(text: string, limit = 512): number {
+  let i = text.length;
+  const floor = Math.max(0, text.length - limit);
+  while (i > floor && !BLANK.test(text[i - 1] ?? ' ')) i--;
+  return i;
+}
+
+/**
+ * buildTriggerHold returns a `pendingStart` for token secrets that always begin with one of a
+ * few literal triggers (`ghp_`, `AKIA`, `eyJ`): text is held from a trigger in the trailing
+ * token, or from a suffix that is a proper prefix of a trigger at a word boundary, so an
+ * ordinary keystroke (`l`, `s`) is released at once.
+ */
+export function buildTriggerHold(triggers: readonly string[], caseInsensitive = false): (text: string) => number {
+  const norm = (s: string): string => (caseInsensitive ? s.toLowerCase() : s);
+  const list = triggers.map(norm);
+  const prefixes = new Set<string>();
+  let longest = 0;
+  for (const t of list) {
+    longest = Math.max(longest, t.length);
+    for (let k = 1; k < t.length; k++) prefixes.add(t.slice(0, k));
+  }
+  return function pendingFromTriggers(text: string): number {
+    const tokenStart = tailTokenStart(text);
+    const tail = norm(text.slice(tokenStart));
+    let best = text.length;
+    for (const t of list) {
+      const at = tail.indexOf(t);
+      if (at >= 0) best = Math.min(best, tokenStart + at);
+    }
+    if (best < text.length) return best;
+    const maxK = Math.min(longest - 1, tail.length);
+    for (let k = maxK; k >= 1; k--) {
+      const pos = text.length - k;
+      if (!prefixes.has(tail.slice(tail.length - k))) continue;
+      if (pos === 0 || !/[A-Za-z0-9]/.test(text[pos - 1] ?? '')) return pos;
+    }
+    return text.length;
+  };
+}
+
+/** endAnchoredHold returns a `pendingStart` that holds from the match of a `$`-anchored regex. */
+export function endAnchoredHold(pattern: RegExp, window = 512): (text: string) => number {
+  return function pendingFromPattern(text: string): number {
+    const from = Math.max(0, text.length - window);
+    const m = pattern.exec(from === 0 ? text : text.slice(from));
+    return m ? from + m.index : text.length;
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * The JWT detector: three base64url segments whose first decodes to a JSON object with `alg`
+ * (JWS) — the shape of every OIDC and service-account token. Requiring a JSON header with
+ * `alg` keeps ordinary dotted identifiers and base64 blobs from being masked.
+ */
+import { buildTriggerHold, findWithRules, type Detector } from './detector.js';
+
+/** isJwtHeader says whether a base64url segment decodes to a JSON object carrying `alg`. */
+export function isJwtHeader(segment: string): boolean {
+  try {
+    const json: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return typeof json === 'object' && json !== null && typeof (json as { alg?: unknown }).alg === 'string';
+  } catch {
+    return false;
+  }
+}
+
+// Every JSON object encodes to "eyJ" ('{"'); the signature may be empty (alg none).
+const JWT = /(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{4,})\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?![A-Za-z0-9_.-])/dg;
+
+/** jwtDetector finds JSON Web Tokens; it never throws. */
+export const jwtDetector: Detector = {
+  name: 'jwt',
+  find: (text) => findWithRules(text, [{ kind: 'jwt', pattern: JWT, accept: (v) => isJwtHeader(v.slice(0, v.indexOf('.'))) }]),
+  pendingStart: buildTriggerHold(['eyJ']),
+};

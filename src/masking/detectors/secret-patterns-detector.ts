@@ -1,0 +1,65 @@
+/**
+ * The fast secret detector: regexes for the high-value patterns secretlint's recommended
+ * preset covers (AWS, GitHub, Slack, GCP service-account keys via `private-key`, DB URLs with a
+ * password, `password=`-style assignments), written for a stream's hot path. secretlint itself
+ * lints files asynchronously at a few MiB/s (see `secretlint-deep-scan.ts` and
+ * bench/masking-streams), too slow and too async for a keystroke; this detector is registered
+ * under the name `secretlint` so a rule naming secretlint gets it on streams.
+ *
+ * It never masks a key name, only the value, so output stays readable (`password=<masked>`).
+ */
+import { buildTriggerHold, endAnchoredHold, findWithRules, type Detector, type RegexRule } from './detector.js';
+
+const ASSIGN_KEYS = 'password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|auth';
+
+const rules: readonly RegexRule[] = [
+  { kind: 'aws-access-key-id', pattern: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?![A-Z0-9])/dg },
+  {
+    kind: 'aws-secret-access-key',
+    pattern: /aws_?secret_?(?:access_?)?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/dgi,
+    group: 1,
+  },
+  { kind: 'github-token', pattern: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9_])/dg },
+  { kind: 'github-token', pattern: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}(?![A-Za-z0-9_])/dg },
+  { kind: 'slack-token', pattern: /(?<![A-Za-z0-9-])xox[baprsoe]-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/dg },
+  { kind: 'slack-token', pattern: /(?<![A-Za-z0-9-])xapp-\d-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/dg },
+  { kind: 'slack-webhook', pattern: /hooks\.slack\.com\/(?:services|workflows)\/([A-Za-z0-9+/_-]{20,})/dg, group: 1 },
+  { kind: 'gcp-api-key', pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/dg },
+  { kind: 'stripe-key', pattern: /(?<![A-Za-z0-9_])[sr]k_live_[0-9A-Za-z]{20,247}(?![A-Za-z0-9_])/dg },
+  { kind: 'npm-token', pattern: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])/dg },
+  {
+    // scheme://user:PASSWORD@host — only the password is masked.
+    kind: 'database-password',
+    pattern: /(?<![A-Za-z0-9+.-])(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|clickhouse|jdbc:[a-z]+):\/\/[^\s:/@]+:([^\s@/]+)@/dg,
+    group: 1,
+  },
+  {
+    // KEY=value / "key": "value" / key: value where KEY names a credential.
+    kind: 'credential-assignment',
+    pattern: new RegExp(
+      `(?<![A-Za-z])(?:${ASSIGN_KEYS})[A-Za-z0-9_.-]*["']?[ \\t]*[:=][ \\t]*["']?([^\\s"'\`,;]{6,})`,
+      'dgi',
+    ),
+    group: 1,
+    accept: (v) => !/^(?:<?masked|\*+|x+|null|none|true|false|undefined|\$\{?[A-Za-z_]+\}?)$/i.test(v),
+  },
+];
+
+const triggerHold = buildTriggerHold([
+  'AKIA', 'ASIA', 'ABIA', 'ACCA', 'AGPA', 'AIDA', 'AROA', 'ANPA', 'ANVA', 'APKA',
+  'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'xox', 'xapp-', 'hooks.slack.com/',
+  'AIza', 'sk_live_', 'rk_live_', 'npm_', '://',
+]);
+// An assignment may have blanks between key and value, which a token-based hold cannot see.
+const assignHold = endAnchoredHold(
+  new RegExp(`(?<![A-Za-z])(?:${ASSIGN_KEYS})[A-Za-z0-9_.-]*["']?[ \\t]*(?:[:=][ \\t]*["']?[^\\s"'\`,;]*)?$`, 'i'),
+);
+const keyPrefixHold = buildTriggerHold(['password', 'passwd', 'passphrase', 'pwd', 'secret', 'token', 'api_key', 'api-key', 'apikey',
+  'access_key', 'access-key', 'accesskey', 'private_key', 'client_secret', 'auth', 'aws_secret', 'awssecret'], true);
+
+/** secretPatternsDetector finds well-known credentials with regexes; it never throws. */
+export const secretPatternsDetector: Detector = {
+  name: 'secretlint',
+  find: (text) => findWithRules(text, rules),
+  pendingStart: (text) => Math.min(triggerHold(text), assignHold(text), keyPrefixHold(text)),
+};
