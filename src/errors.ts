@@ -34,6 +34,12 @@ export const errorCatalog = {
   AIRLOCK_POLICY_NOT_FOUND: { status: 400, message: 'the policy file cannot be read' },
   AIRLOCK_UPSTREAM_CONFIG: { status: 502, message: 'the upstream of a connection cannot be used as configured' },
   AIRLOCK_AUTH_TOKEN_REVIEW_REJECTED: { status: 401, message: 'the cluster did not accept this service-account token' },
+  AIRLOCK_SPDY_FRAME_INVALID: { status: 400, message: 'a SPDY frame is malformed, so airlock cannot read the stream; the SPDY session was ended' },
+  AIRLOCK_SPDY_FRAME_TOO_LARGE: { status: 400, message: 'a SPDY frame is larger than airlock accepts; the SPDY session was ended' },
+  AIRLOCK_SPDY_HEADERS_INVALID: { status: 400, message: 'a SPDY header block cannot be decompressed or read; the SPDY session was ended' },
+  AIRLOCK_SPDY_STREAM_INVALID: { status: 400, message: 'a SPDY frame refers to a stream in a way the protocol forbids; the SPDY session was ended' },
+  AIRLOCK_K8S_STREAM_MALFORMED: { status: 400, message: 'a stream message cannot be read as its negotiated protocol defines it, so it was not passed on' },
+  AIRLOCK_K8S_STREAM_SUBPROTOCOL: { status: 502, message: 'the WebSocket subprotocol cannot be agreed so that airlock reads the stream as both ends do' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalog;
