@@ -8,6 +8,7 @@ import { registerToken } from './token.js';
 import { registerConfig } from './config.js';
 import { registerPolicy } from './policy.js';
 import { registerAudit } from './audit.js';
+import { registerReplay } from './replay.js';
 import { registerKubeconfig } from './kubeconfig.js';
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerPolicy(program);
   registerAudit(program);
+  registerReplay(program);
   registerKubeconfig(program);
   return program;
 }

@@ -13,6 +13,7 @@ import { uuidV7 } from '../ledger/index.js';
 import type { Ledger } from '../ledger/types.js';
 import type { Logger } from '../log.js';
 import { createPlaceholder } from '../masking/index.js';
+import { DEFAULT_DETECTORS, selectDetectors } from '../masking/detectors/registry.js';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { createKubernetesAdapter } from '../protocols/kubernetes/adapter.js';
 import type { KubeConnection, KubeExchange } from '../protocols/kubernetes/kube-exchange.js';
@@ -75,6 +76,7 @@ export async function startKubernetesGateway(deps: KubernetesGatewayDeps): Promi
       policyReadsObject: () => readsObject(deps.policy()),
       bodyLimit: config.ledger.bodyLimit,
       requestTimeoutMs,
+      streamDetectors: selectDetectors(DEFAULT_DETECTORS),
       logger,
     });
     const handle = buildPipeline<KubeExchange>(adapter, {

@@ -9,7 +9,7 @@ import { isAirlockError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Placeholder } from '../../masking/index.js';
 import { splitConnectionPrefix } from './connection-prefix.js';
-import { forwardKubernetes, sendStatus } from './forward.js';
+import { forwardKubernetes } from './forward.js';
 import type { KubeConnection, KubeExchange } from './kube-exchange.js';
 import { checkPath } from './path-safety.js';
 import { toPolicyRequest } from './policy-request.js';
@@ -17,6 +17,9 @@ import { hasBody, readBody } from './request-body.js';
 import { resolveRequestInfo } from './request-info.js';
 import { interpretBody } from './request-object.js';
 import { statusFailure, statusResponse, type StatusReason } from './status.js';
+import type { Detector } from '../../masking/detectors/detector.js';
+import { parseSubprotocolHeader, splitBearerSubprotocol } from './streams/channel/index.js';
+import { forwardStream } from './streams/forward-stream.js';
 
 export interface KubernetesAdapterDeps {
   connections: ReadonlyMap<string, KubeConnection>;
@@ -24,6 +27,8 @@ export interface KubernetesAdapterDeps {
   policyReadsObject: () => boolean;
   bodyLimit: number;
   requestTimeoutMs: number;
+  /** Detectors that mask secrets in terminal output (exec, attach). */
+  streamDetectors: Detector[];
   logger: Logger;
 }
 
@@ -59,6 +64,15 @@ export function createKubernetesAdapter(deps: KubernetesAdapterDeps): ProtocolAd
         const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
         if (!m) return refusal(401, 'unauthenticated', 'airlock accepts only `Authorization: Bearer <token>` credentials');
         x.credential = m[1];
+      } else if (x.upgrade && req.headers['sec-websocket-protocol'] !== undefined) {
+        // Browsers cannot set Authorization on a WebSocket: the apiserver also reads the token
+        // from a `base64url.bearer.authorization.k8s.io.` subprotocol. It never goes upstream.
+        try {
+          const token = splitBearerSubprotocol(parseSubprotocolHeader(req.headers['sec-websocket-protocol'])).bearerToken;
+          if (token) x.credential = token;
+        } catch (err) {
+          return refusal(401, 'unauthenticated', isAirlockError(err) ? err.message : 'the bearer token subprotocol is malformed');
+        }
       }
       return undefined;
     },
@@ -98,12 +112,7 @@ export function createKubernetesAdapter(deps: KubernetesAdapterDeps): ProtocolAd
       // Every answer names its ledger entry, also those airlock writes itself (cluster down,
       // upgrades); the apiserver echoes the same id on the answers it writes.
       x.res.setHeader('audit-id', x.id);
-      if (x.upgrade) {
-        const status = statusResponse(statusFailure({ code: 400, reason: 'BadRequest', message: 'airlock does not yet pass exec, attach or port-forward streams; this request was recorded and refused' }));
-        await record.response({ status: 400, data: { error: status.status.message } });
-        sendStatus(x.res, status);
-        return;
-      }
+      if (x.upgrade) return forwardStream(x, record, { detectors: deps.streamDetectors });
       await forwardKubernetes(x, record, { placeholder: deps.placeholder, bodyLimit: deps.bodyLimit, requestTimeoutMs: deps.requestTimeoutMs, logger: deps.logger });
     },
 

@@ -3,6 +3,7 @@
  * the HTTP request and response, the routed connection, the request info and the body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { KubernetesConnectionConfig } from '../../config/kubernetes-schema.js';
 import type { Exchange } from '../../gateway/exchange.js';
@@ -17,6 +18,8 @@ export interface UpstreamTarget {
   dispatcher: Dispatcher;
   /** `Bearer …` for token credentials; undefined with client certificates. */
   authorization(): string | undefined;
+  /** TLS settings for a WebSocket leg to the API server. */
+  tlsOptions(): { rejectUnauthorized: boolean; ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string };
 }
 
 /** A configured Kubernetes connection, ready to forward to. */
@@ -40,4 +43,7 @@ export interface KubeExchange extends Exchange {
   impersonation?: Record<string, string | string[]>;
   /** True when the client asked for a protocol upgrade (exec, attach, port-forward). */
   upgrade?: boolean;
+  /** The raw connection and the bytes read past the headers, for an upgrade. */
+  upgradeSocket?: Duplex;
+  upgradeHead?: Buffer;
 }

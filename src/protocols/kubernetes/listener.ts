@@ -37,29 +37,38 @@ export async function startKubernetesListener(options: KubernetesListenerOptions
   server.timeout = 0;
   server.keepAliveTimeout = 65_000;
 
-  const run = (req: IncomingMessage, res: ServerResponse, upgrade: boolean) => {
-    const x: KubeExchange = { id: options.newId(), protocol: 'kubernetes', startedAt: process.hrtime.bigint(), facts: {}, req, res, upgrade };
+  const run = (req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }) => {
+    const x: KubeExchange = {
+      id: options.newId(),
+      protocol: 'kubernetes',
+      startedAt: process.hrtime.bigint(),
+      facts: {},
+      req,
+      res,
+      upgrade: upgrade !== undefined,
+      ...(upgrade ? { upgradeSocket: upgrade.socket, upgradeHead: upgrade.head } : {}),
+    };
     options.handle(x).catch((err: unknown) => {
       options.logger.error({ err, exchange: x.id }, 'unhandled failure in the Kubernetes pipeline');
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
     });
   };
-  server.on('request', (req, res) => run(req, res, false));
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
-    // Answer upgrade requests through an ordinary response on their socket, so refusals are
-    // plain HTTP that kubectl reads (and falls back on). Keep reading what the client sends,
-    // or it sees a reset instead of the answer.
+  server.on('request', (req, res) => run(req, res));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Refusals of an upgrade are an ordinary response on its socket: plain HTTP that kubectl
+    // reads (and falls back on). A relayed stream detaches the socket from this response.
+    // After a refusal, keep reading what the client sends, or it sees a reset, not the answer.
     const res = new ServerResponse(req);
     res.assignSocket(socket as never);
     res.shouldKeepAlive = false;
     res.once('finish', () => {
       res.detachSocket(socket as never);
+      socket.resume();
       socket.end();
     });
     socket.on('error', () => socket.destroy());
-    socket.resume();
-    run(req, res, true);
+    run(req, res, { socket, head });
   });
   server.on('clientError', (err, socket) => {
     options.logger.debug({ err: { message: err.message } }, 'client error');

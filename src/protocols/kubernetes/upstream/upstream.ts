@@ -36,8 +36,22 @@ export interface Upstream {
   authorization(): string | undefined;
   /** describe is a safe one-line summary: URL, where it came from, credential kind, trust. Never the secret. */
   describe(): string;
+  /**
+   * tlsOptions are the TLS settings of the pool, for connections the pool cannot carry (a
+   * WebSocket client for exec and port-forward streams).
+   */
+  tlsOptions(): UpstreamTlsOptions;
   /** close destroys the pool, aborting requests still in flight (a watch never ends on its own). */
   close(): Promise<void>;
+}
+
+/** The TLS settings for a connection to the API server (node:tls option names). */
+export interface UpstreamTlsOptions {
+  rejectUnauthorized: boolean;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  servername?: string;
 }
 
 export interface OpenUpstreamOptions {
@@ -80,15 +94,15 @@ export async function openUpstream(conn: KubernetesConnectionConfig, opts: OpenU
   if (plain) {
     logger.warn({ connection: conn.name }, 'the upstream is plain http: airlock\'s credential crosses the network unencrypted');
   }
+  const tls: UpstreamTlsOptions = {
+    rejectUnauthorized: !target.insecure,
+    ...(target.ca && { ca: target.ca.data }),
+    ...(target.clientCert && { cert: target.clientCert.data }),
+    ...(target.clientKey && { key: target.clientKey.data }),
+    ...(target.serverName && { servername: target.serverName }),
+  };
   const pool = new Pool(target.server.origin, {
-    connect: {
-      timeout: upstreamConnectTimeoutMs,
-      rejectUnauthorized: !target.insecure,
-      ...(target.ca && { ca: target.ca.data }),
-      ...(target.clientCert && { cert: target.clientCert.data }),
-      ...(target.clientKey && { key: target.clientKey.data }),
-      ...(target.serverName && { servername: target.serverName }),
-    },
+    connect: { timeout: upstreamConnectTimeoutMs, ...tls },
     headersTimeout: 0,
     bodyTimeout: 0,
   });
@@ -99,6 +113,7 @@ export async function openUpstream(conn: KubernetesConnectionConfig, opts: OpenU
     dispatcher: pool,
     authorization: () => (tokens ? `Bearer ${tokens.current()}` : undefined),
     describe: () => summary,
+    tlsOptions: () => tls,
     close: () => pool.destroy(),
   };
 }

@@ -1,0 +1,164 @@
+/**
+ * ExecSession observes one exec or attach stream relayed over WebSocket: it decodes each
+ * channel message, masks secrets in stdout and stderr before the client sees them, records
+ * stdin, stdout, stderr, resizes and the exit status with time offsets as a terminal session,
+ * and reads the exit status from the error channel. It decides nothing and opens no socket:
+ * websocket-relay.ts carries the bytes, the gateway records the batches it emits.
+ *
+ * Terminal frames are recorded in batches as they pass, not held until each batch is durable
+ * (an interactive shell cannot wait for a disk flush per keystroke); the session's final entry
+ * is written after its last batch, before the stream is reported closed.
+ */
+import type { TerminalEvent } from '../../../evidence/terminal-recording.js';
+import { TerminalRecorder } from '../../../evidence/terminal-recording.js';
+import { createStreamMasker, type StreamMasker } from '../../../masking/stream-masker.js';
+import type { Detector } from '../../../masking/detectors/detector.js';
+import {
+  decodeChannelMessage,
+  encodeChannelMessage,
+  ErrorChannelReader,
+  negotiateSubprotocol,
+  ResizeDecoder,
+  type ChannelProtocol,
+  type ExecStatus,
+} from './channel/index.js';
+import type { Inject, RelayDirection, RelayObserver } from './websocket-relay.js';
+
+/** How long masked output may wait for the rest of a possible secret before it is released. */
+export const IDLE_FLUSH_MS = 50;
+
+/** How often a quiet session hands its pending events to the ledger. */
+export const BATCH_INTERVAL_MS = 1000;
+
+export interface ExecSessionOptions {
+  /** The subprotocols the client offered (without a bearer token). */
+  offered: string[];
+  detectors: Detector[];
+  /** Receives each batch of terminal events, in order. */
+  onBatch(events: TerminalEvent[]): void;
+  /** Called once when the stream has ended, after the last batch. */
+  onEnd(summary: ExecSummary): void;
+  now?: () => number;
+}
+
+export interface ExecSummary {
+  protocol: string;
+  closedBy: 'client' | 'upstream' | 'error';
+  code: number;
+  exit?: ExecStatus;
+  error?: string;
+  bytes: { stdin: number; stdout: number; stderr: number };
+}
+
+type OutputChannel = 'stdout' | 'stderr';
+
+export function createExecSession(options: ExecSessionOptions): RelayObserver {
+  let protocol: ChannelProtocol | undefined;
+  let inject: Inject | undefined;
+  const recorder = new TerminalRecorder({ onBatch: options.onBatch, ...(options.now ? { now: options.now } : {}) });
+  const replacement = (kind: string) => `[masked ${kind}]`;
+  const maskers: Record<OutputChannel | 'stdin', StreamMasker> = {
+    stdout: createStreamMasker({ detectors: options.detectors, replacement }),
+    stderr: createStreamMasker({ detectors: options.detectors, replacement }),
+    stdin: createStreamMasker({ detectors: options.detectors, replacement }),
+  };
+  const timers: Partial<Record<OutputChannel | 'stdin', NodeJS.Timeout>> = {};
+  const resizes = new ResizeDecoder();
+  let errors: ErrorChannelReader | undefined;
+  const bytes = { stdin: 0, stdout: 0, stderr: 0 };
+  let ticker: NodeJS.Timeout | undefined;
+
+  const kindOf = { stdout: 'o', stderr: 'e', stdin: 'i' } as const;
+
+  /** release sends masked output held back for a possible secret once the stream pauses. */
+  const scheduleFlush = (channel: OutputChannel | 'stdin') => {
+    if (timers[channel]) clearTimeout(timers[channel]);
+    timers[channel] = setTimeout(() => {
+      delete timers[channel];
+      const out = maskers[channel].flush();
+      if (out.length === 0 || !protocol) return;
+      recorder.output(kindOf[channel], out);
+      if (channel !== 'stdin') {
+        const encoded = encodeChannelMessage({ channel, bytes: out }, protocol);
+        inject?.('upstream-to-client', encoded.data, encoded.binary);
+      }
+    }, IDLE_FLUSH_MS);
+    timers[channel].unref();
+  };
+
+  return {
+    accept(chosen) {
+      try {
+        const info = negotiateSubprotocol(options.offered, chosen, 'remotecommand');
+        if (info.kind !== 'channel') return `airlock cannot read "${chosen}" for exec`;
+        protocol = info;
+        errors = new ErrorChannelReader(info.version);
+        return undefined;
+      } catch (err) {
+        return err instanceof Error ? err.message : String(err);
+      }
+    },
+
+    open(_chosen, send) {
+      inject = send;
+      recorder.start();
+      ticker = setInterval(() => {
+        const batch = recorder.flush();
+        if (batch.length > 0) options.onBatch(batch);
+      }, BATCH_INTERVAL_MS);
+      ticker.unref();
+    },
+
+    message(direction: RelayDirection, data: Buffer) {
+      if (!protocol) throw new Error('a message arrived before the subprotocol was accepted');
+      const msg = decodeChannelMessage(data, protocol);
+      if (direction === 'client-to-upstream') {
+        if (msg.channel === 'stdin') {
+          bytes.stdin += msg.bytes.length;
+          // The recorded copy of what was typed is masked; the cluster gets the keystrokes as typed.
+          recorder.output('i', maskers.stdin.push(Buffer.from(msg.bytes)));
+          scheduleFlush('stdin');
+        } else if (msg.channel === 'resize') {
+          for (const size of resizes.push(msg.bytes)) recorder.resize(size.width, size.height);
+        }
+        return data;
+      }
+      if (msg.channel === 'stdout' || msg.channel === 'stderr') {
+        bytes[msg.channel] += msg.bytes.length;
+        const out = maskers[msg.channel].push(Buffer.from(msg.bytes));
+        scheduleFlush(msg.channel);
+        if (out.length === 0) return null;
+        recorder.output(kindOf[msg.channel], out);
+        return encodeChannelMessage({ channel: msg.channel, bytes: out }, protocol).data;
+      }
+      if (msg.channel === 'error') errors?.push(msg.bytes);
+      return data;
+    },
+
+    closed(result) {
+      if (ticker) clearInterval(ticker);
+      for (const channel of ['stdin', 'stdout', 'stderr'] as const) {
+        if (timers[channel]) clearTimeout(timers[channel]);
+        const rest = maskers[channel].flush();
+        if (rest.length > 0) recorder.output(kindOf[channel], rest);
+      }
+      let exit: ExecStatus | undefined;
+      try {
+        exit = errors?.finish();
+      } catch {
+        exit = undefined;
+      }
+      if (exit) recorder.exit(exit.outcome === 'failure' ? { message: exit.message } : { exitCode: exit.exitCode });
+      const last = recorder.close();
+      if (last.length > 0) options.onBatch(last);
+      options.onEnd({
+        protocol: protocol?.name ?? '',
+        closedBy: result.by,
+        code: result.code,
+        ...(exit ? { exit } : {}),
+        ...(result.error ? { error: result.error } : {}),
+        bytes,
+      });
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Forwarding an upgrade request (exec, attach, port-forward). exec and attach over WebSocket
+ * are relayed, masked and recorded as terminal sessions. Streams airlock cannot yet read —
+ * SPDY/3.1 upgrades and port-forward tunnels — are refused with a plain message, never passed
+ * unread: the refusal says which client setting gets a recorded stream instead.
+ */
+import type { ResponseRecorder } from '../../../gateway/adapter.js';
+import type { Detector } from '../../../masking/detectors/detector.js';
+import type { KubeExchange } from '../kube-exchange.js';
+import { statusFailure, statusResponse } from '../status.js';
+import { upstreamHeaders } from '../upstream-headers.js';
+import { upstreamPath } from '../upstream/index.js';
+import { parseSubprotocolHeader, splitBearerSubprotocol } from './channel/index.js';
+import { createExecSession } from './exec-session.js';
+import { relayWebSocket } from './websocket-relay.js';
+
+export interface StreamDeps {
+  detectors: Detector[];
+}
+
+/** isWebSocketUpgrade: a GET with `Upgrade: websocket`. */
+export function isWebSocketUpgrade(x: KubeExchange): boolean {
+  return x.req.method === 'GET' && /\bwebsocket\b/i.test(String(x.req.headers.upgrade ?? ''));
+}
+
+/** refuseStream answers an upgrade airlock will not relay with a Status on the raw socket. */
+async function refuseStream(x: KubeExchange, record: ResponseRecorder, code: number, message: string): Promise<void> {
+  const status = statusResponse(statusFailure({ code, reason: code === 400 ? 'BadRequest' : 'InternalError', message }));
+  await record.response({ status: code, data: { error: message } });
+  x.res.writeHead(status.statusCode, { ...status.headers, 'audit-id': x.id });
+  x.res.end(status.body);
+}
+
+export async function forwardStream(x: KubeExchange, record: ResponseRecorder, deps: StreamDeps): Promise<void> {
+  const { conn, info, req } = x;
+  if (!conn || !info || x.target === undefined || !x.identity || !x.upgradeSocket) throw new Error('forwardStream needs an admitted upgrade');
+  const sub = info.subresource;
+  if (!isWebSocketUpgrade(x)) {
+    return refuseStream(
+      x,
+      record,
+      400,
+      `airlock records ${sub || 'streams'} over WebSocket only, and this client asked for SPDY; use kubectl 1.30 or later (1.29: KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true)`,
+    );
+  }
+  if (sub !== 'exec' && sub !== 'attach') {
+    return refuseStream(x, record, 400, `airlock does not yet relay ${sub || 'this stream'} (port-forward and proxy streams are not recorded yet), so it was refused`);
+  }
+
+  const { protocols } = splitBearerSubprotocol(parseSubprotocolHeader(req.headers['sec-websocket-protocol']));
+  const url = new URL(upstreamPath(conn.upstream, x.target), conn.upstream.baseUrl);
+  url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+  // Detach the socket from the placeholder HTTP response: the relay owns it from here on.
+  x.res.detachSocket(x.upgradeSocket as never);
+
+  let chain: Promise<unknown> = Promise.resolve();
+  const ended = new Promise<void>((resolve) => {
+    const session = createExecSession({
+      offered: protocols,
+      detectors: deps.detectors,
+      onBatch: (events) => {
+        const body = { contentType: 'application/vnd.airlock.terminal+json', body: JSON.stringify(events) };
+        chain = chain.then(() => record.stream({ body, data: { terminal: true, events: events.length } })).catch(() => undefined);
+      },
+      onEnd: (summary) => {
+        chain = chain
+          .then(() => record.response({ status: 101, data: { terminal: true, ...summary } }))
+          .catch(() => undefined)
+          .then(() => resolve());
+      },
+    });
+    relayWebSocket({
+      req,
+      socket: x.upgradeSocket!,
+      head: x.upgradeHead ?? Buffer.alloc(0),
+      upstreamUrl: url.href,
+      protocols,
+      headers: {
+        ...upstreamHeaders(req.headers, {
+          authorization: conn.upstream.authorization(),
+          impersonation: x.impersonation ?? conn.impersonate(x.identity!),
+          auditId: x.id,
+        }),
+      },
+      tls: conn.upstream.tlsOptions(),
+      observer: session,
+    }).then(async (start) => {
+      if (!start.upgraded) {
+        // The cluster (or the handshake) said no; its answer already went back to the client.
+        await record.response({ status: start.status, body: { contentType: 'application/json', body: start.body }, ...(start.error ? { data: { error: start.error } } : {}) }).catch(() => undefined);
+        resolve();
+      }
+    }, () => resolve());
+  });
+  await ended;
+}

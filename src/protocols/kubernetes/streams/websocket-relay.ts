@@ -1,0 +1,170 @@
+/**
+ * Relaying a WebSocket stream (exec, attach, port-forward over WebSocket) with both legs
+ * terminated by airlock. The upstream leg is dialled first, with airlock's credential and the
+ * caller's impersonation; only when the cluster answers 101 is the client accepted, with
+ * exactly the subprotocol the cluster chose. Any other answer — its status, headers and body —
+ * reaches the client unchanged. Raw sockets are never spliced: every message passes through
+ * `observe`, which may record and rewrite it (masking), so nothing crosses unread.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+
+export type RelayDirection = 'client-to-upstream' | 'upstream-to-client';
+
+/** Sends a message airlock composed (e.g. masked output released after an idle pause). */
+export type Inject = (direction: RelayDirection, data: Buffer, binary: boolean) => void;
+
+export interface RelayObserver {
+  /**
+   * accept checks the subprotocol the cluster chose before the client is accepted; a returned
+   * reason refuses the stream (502 to the client, the upstream leg closed).
+   */
+  accept(protocol: string): string | undefined;
+  /** open is called once both legs are up, with the subprotocol the cluster chose. */
+  open(protocol: string, inject: Inject): void;
+  /**
+   * message sees every message before it is passed on and returns what to send (rewritten or
+   * as is), or null to send nothing now. Throwing ends the stream: airlock does not pass what it
+   * cannot read.
+   */
+  message(direction: RelayDirection, data: Buffer, binary: boolean): Buffer | null;
+  /** closed is called once, when either leg ends; `by` says which one ended first. */
+  closed(result: { by: 'client' | 'upstream' | 'error'; code: number; reason: string; error?: string }): void;
+}
+
+export interface WebSocketRelayOptions {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  /** wss:// URL of the same resource on the API server. */
+  upstreamUrl: string;
+  /** The subprotocols to offer upstream: the client's, without a bearer-token subprotocol. */
+  protocols: string[];
+  /** Headers for the upstream handshake (credential, impersonation, Audit-ID), without the WebSocket ones. */
+  headers: Record<string, string | string[]>;
+  tls: { rejectUnauthorized: boolean; ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string };
+  observer: RelayObserver;
+  handshakeTimeoutMs?: number;
+}
+
+/** What happened at the handshake: a relayed stream (101) or the cluster's other answer. */
+export type RelayStart = { upgraded: true; protocol: string } | { upgraded: false; status: number; body: Buffer; error?: string };
+
+/** Headers `ws` sets itself for the upstream handshake. */
+const handshakeHeaders = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'upgrade', 'connection', 'host']);
+
+/**
+ * relayWebSocket dials upstream, then accepts the client, then relays until either side
+ * closes. It resolves with how the handshake went; the stream's end is reported to the observer.
+ */
+export function relayWebSocket(options: WebSocketRelayOptions): Promise<RelayStart> {
+  const { req, socket, head, observer } = options;
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(options.headers)) if (!handshakeHeaders.has(name.toLowerCase())) headers[name] = value;
+  const protocols = options.protocols;
+
+  return new Promise<RelayStart>((resolve) => {
+    let settled = false;
+    const upstream = new WebSocket(options.upstreamUrl, protocols, {
+      headers,
+      perMessageDeflate: false,
+      handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+      ...options.tls,
+    });
+
+    upstream.once('unexpected-response', (_request, response) => {
+      // The cluster said no (403, 404, 400 …): its answer goes back as it is.
+      const chunks: Buffer[] = [];
+      response.on('data', (c: Buffer) => chunks.push(c));
+      response.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const lines = [`HTTP/1.1 ${response.statusCode ?? 502} ${response.statusMessage ?? ''}`];
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (value === undefined || ['connection', 'transfer-encoding', 'content-length'].includes(name)) continue;
+          for (const v of [value].flat()) lines.push(`${name}: ${v}`);
+        }
+        lines.push(`content-length: ${body.length}`, 'connection: close');
+        socket.end(`${lines.join('\r\n')}\r\n\r\n${body.toString('latin1')}`, 'latin1');
+        settled = true;
+        resolve({ upgraded: false, status: response.statusCode ?? 502, body });
+      });
+    });
+
+    upstream.once('error', (err) => {
+      if (settled) return;
+      settled = true;
+      const body = statusBody(502, `airlock could not open the stream to the cluster: ${err.message}`);
+      socket.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body.toString('latin1')}`, 'latin1');
+      resolve({ upgraded: false, status: 502, body, error: err.message });
+    });
+
+    upstream.once('open', () => {
+      const chosen = upstream.protocol;
+      const refused = observer.accept(chosen);
+      if (refused !== undefined) {
+        settled = true;
+        upstream.terminate();
+        const body = statusBody(502, refused);
+        socket.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body.toString('latin1')}`, 'latin1');
+        resolve({ upgraded: false, status: 502, body, error: refused });
+        return;
+      }
+      const server = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: () => chosen || false });
+      server.handleUpgrade(req, socket, head, (client) => {
+        settled = true;
+        resolve({ upgraded: true, protocol: chosen });
+        pipe(client, upstream, observer);
+      });
+    });
+  });
+}
+
+function statusBody(code: number, message: string): Buffer {
+  return Buffer.from(`${JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'InternalError', code })}\n`);
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+function pipe(client: WebSocket, upstream: WebSocket, observer: RelayObserver): void {
+  let ended = false;
+  const end = (by: 'client' | 'upstream' | 'error', code: number, reason: string, error?: string) => {
+    if (ended) return;
+    ended = true;
+    observer.closed({ by, code, reason, ...(error ? { error } : {}) });
+    // A close code outside what may be sent (1005, 1006) becomes a normal closure.
+    const sendable = code >= 3000 || [1000, 1001, 1003, 1007, 1008, 1009, 1010, 1011].includes(code) ? code : 1000;
+    for (const ws of [client, upstream]) {
+      if (ws.readyState === WebSocket.OPEN) ws.close(sendable, reason.slice(0, 120));
+      else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+    }
+  };
+  const target = (direction: RelayDirection) => (direction === 'client-to-upstream' ? upstream : client);
+  const inject: Inject = (direction, data, binary) => {
+    const to = target(direction);
+    if (!ended && to.readyState === WebSocket.OPEN) to.send(data, { binary });
+  };
+  const relay = (from: WebSocket, direction: RelayDirection) => {
+    from.on('message', (data, binary) => {
+      let out: Buffer | null;
+      try {
+        out = observer.message(direction, toBuffer(data), binary);
+      } catch (err) {
+        end('error', 1011, 'airlock could not read the stream', err instanceof Error ? err.message : String(err));
+        return;
+      }
+      if (out !== null) inject(direction, out, binary);
+    });
+  };
+  observer.open(upstream.protocol, inject);
+  relay(client, 'client-to-upstream');
+  relay(upstream, 'upstream-to-client');
+  client.on('close', (code, reason) => end('client', code, reason.toString()));
+  upstream.on('close', (code, reason) => end('upstream', code, reason.toString()));
+  client.on('error', (err) => end('error', 1011, 'client error', err.message));
+  upstream.on('error', (err) => end('error', 1011, 'upstream error', err.message));
+}

@@ -1,0 +1,125 @@
+/**
+ * kubectl exec through airlock over WebSocket (kubectl 1.30 and 1.33): output reaches the
+ * client with planted secrets masked, stdin and the exit status pass, and each session is
+ * recorded as a replayable terminal session whose record holds no planted secret. Streams
+ * airlock cannot record (SPDY from kubectl 1.27) are refused with a plain message, and a
+ * policy denial refuses the WebSocket attempt and the SPDY fallback alike.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { readTerminalSession } from '../../../src/evidence/terminal-session.js';
+import { parseAsciicast, writeAsciicast } from '../../../src/evidence/asciicast.js';
+import { openLedgerReader } from '../../../src/ledger/index.js';
+import { PLANTED_SECRETS } from '../../fixtures/fake-apiserver/index.js';
+import { startGatewayHarness, type GatewayHarness } from '../../support/gateway-harness.js';
+import { kubectlClient, missingKubectl, type KubectlClient } from '../../support/kubectl.js';
+import { runCli } from '../../support/cli.js';
+
+const POD = 'web-7d4b9c6f5-k2x8p';
+const planted = Object.values(PLANTED_SECRETS);
+
+describe('kubectl exec through airlock', { concurrency: true }, () => {
+  let h: GatewayHarness;
+  let dir: string;
+  const clients = new Map<number, KubectlClient>();
+
+  before(async () => {
+    h = await startGatewayHarness();
+    dir = mkdtempSync(join(tmpdir(), 'airlock-e2e-exec-'));
+    const kubeconfig = await h.writeKubeconfig(dir, { subject: 'agent:operator', groups: ['ci'] });
+    for (const minor of [27, 30, 33]) {
+      const client = kubectlClient(minor, { home: mkdtempSync(join(dir, `home-${minor}-`)), kubeconfig });
+      if (client) clients.set(minor, client);
+    }
+    h.fake.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'coredns-1', namespace: 'kube-system' }, spec: { containers: [{ name: 'coredns', image: 'coredns:1.11' }] }, status: { phase: 'Running' } });
+  });
+  after(async () => {
+    await h?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const minor of [30, 33]) {
+    it(`kubectl 1.${minor}: exec output arrives with planted secrets masked, and the exit status passes`, { skip: missingKubectl(minor) }, async () => {
+      const kubectl = clients.get(minor)!;
+      const env = await kubectl.run(['exec', POD, '--', 'printenv']);
+      assert.equal(env.code, 0, env.stderr);
+      assert.match(env.stdout, /^HOSTNAME=web-7d4b9c6f5-k2x8p$/m);
+      assert.match(env.stdout, /^AWS_SECRET_ACCESS_KEY=\[masked [a-z-]+\]$/m);
+      for (const secret of planted) assert.ok(!env.stdout.includes(secret), `kubectl printed ${secret}`);
+      const failed = await kubectl.run(['exec', POD, '--', 'false']);
+      assert.equal(failed.code, 1, 'the container command exit status reaches kubectl');
+    });
+
+    it(`kubectl 1.${minor}: exec -i passes piped stdin and records it masked`, { skip: missingKubectl(minor) }, async () => {
+      const kubectl = clients.get(minor)!;
+      const typed = `line one\nkey ${PLANTED_SECRETS.awsAccessKeyId} from 1.${minor}\n`;
+      const cat = await kubectl.run(['exec', '-i', POD, '--', 'cat'], { input: typed });
+      assert.equal(cat.code, 0, cat.stderr);
+      assert.match(cat.stdout, new RegExp(`^key \\[masked [a-z-]+\\] from 1\\.${minor}$`, 'm'));
+      assert.ok(!cat.stdout.includes(PLANTED_SECRETS.awsAccessKeyId));
+    });
+  }
+
+  it('kubectl 1.27 asks for SPDY, which airlock cannot record: refused with a message saying what works', { skip: missingKubectl(27) }, async () => {
+    const res = await clients.get(27)!.run(['exec', POD, '--', 'echo', 'hi']);
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /airlock records exec over WebSocket only.*kubectl 1\.30 or later/);
+  });
+
+  it('an exec denied by policy is refused on the WebSocket attempt and on the SPDY fallback', { skip: missingKubectl(33) }, async () => {
+    h.fake.clearReceived();
+    const res = await clients.get(33)!.run(['exec', '-n', 'kube-system', 'coredns-1', '--', 'sh']);
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /no-shell-in-kube-system/);
+    const entries = await h.entries();
+    const denied = entries.filter((e) => e.type === 'request' && e.action?.subresource === 'exec' && e.action?.namespace === 'kube-system');
+    assert.ok(denied.length >= 1, 'the denied exec is recorded');
+    assert.ok(denied.every((e) => e.decision?.effect === 'deny'));
+    assert.ok(!h.fake.received.some((r) => r.path.includes('/namespaces/kube-system/') && r.path.endsWith('/exec')), 'no exec reached the cluster');
+  });
+
+  it('each exec is a replayable terminal session in the ledger, with no planted secret in the record', { skip: missingKubectl(33) }, async () => {
+    const res = await clients.get(33)!.run(['exec', POD, '--', 'echo', 'replay-me']);
+    assert.equal(res.code, 0, res.stderr);
+    const entries = await h.entries();
+    const request = entries.findLast((e) => e.type === 'request' && e.action?.subresource === 'exec' && (e.action?.command as string[] | undefined)?.includes('replay-me'));
+    assert.ok(request, 'the exec request is recorded');
+    const reader = await openLedgerReader({ dataDir: h.dataDir, store: { kind: 'sqlite', path: h.ledgerFile } });
+    try {
+      const session = await readTerminalSession(reader, request.id.slice(0, 20));
+      assert.ok(session, 'a terminal session is recorded for the exec');
+      assert.deepEqual(session.events.map((e) => e.kind), ['o', 'x']);
+      assert.equal(session.events[0]?.data, 'replay-me\n');
+      assert.equal(session.events[1]?.data, '0');
+      const cast = parseAsciicast(writeAsciicast(session.events, { command: 'echo replay-me' }));
+      assert.equal(cast.header.version, 2);
+      assert.ok(cast.events.some(([, code, data]) => code === 'o' && data === 'replay-me\n'));
+    } finally {
+      await reader.close();
+    }
+    const ledgerText = JSON.stringify(await h.entries()) + readFileSync(h.ledgerFile).toString('latin1');
+    for (const secret of planted) assert.ok(!ledgerText.includes(secret), `the ledger holds ${secret}`);
+    assert.equal((await h.verify()).ok, true);
+  });
+
+  it('airlock replay writes the session as an asciicast v2 file and plays it back', { skip: missingKubectl(33) }, async () => {
+    const res = await clients.get(33)!.run(['exec', POD, '--', 'echo', 'cast-me']);
+    assert.equal(res.code, 0, res.stderr);
+    const request = (await h.entries()).findLast((e) => e.type === 'request' && (e.action?.command as string[] | undefined)?.includes('cast-me'));
+    assert.ok(request);
+    const out = join(dir, 'session.cast');
+    const written = await runCli(['replay', request.id, '--data', h.dataDir, '--out', out]);
+    assert.equal(written.code, 0, written.stderr);
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines[0].version, 2);
+    assert.equal(lines[0].command, 'echo cast-me');
+    assert.ok(lines.some((l) => Array.isArray(l) && l[1] === 'o' && l[2] === 'cast-me\n'));
+    const played = await runCli(['replay', request.id, '--data', h.dataDir, '--speed', '100']);
+    assert.equal(played.code, 0, played.stderr);
+    assert.match(played.stdout, /cast-me/);
+    assert.match(played.stdout, /session ended: exit status 0/);
+  });
+});
