@@ -17,6 +17,23 @@ import { PLANTED_SECRETS } from '../../fixtures/fake-apiserver/index.js';
 import { startGatewayHarness, type GatewayHarness } from '../../support/gateway-harness.js';
 import { kubectlClient, missingKubectl, type KubectlClient } from '../../support/kubectl.js';
 import { runCli } from '../../support/cli.js';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** util-linux `script` gives kubectl a pseudo-terminal, so `exec -it` runs as it does for a person. */
+const SCRIPT = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
+
+function runUnderTty(command: string, env: NodeJS.ProcessEnv, input: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(SCRIPT!, ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+    child.stdin.end(input);
+  });
+}
 
 const POD = 'web-7d4b9c6f5-k2x8p';
 const planted = Object.values(PLANTED_SECRETS);
@@ -121,5 +138,27 @@ describe('kubectl exec through airlock', { concurrency: true }, () => {
     assert.equal(played.code, 0, played.stderr);
     assert.match(played.stdout, /cast-me/);
     assert.match(played.stdout, /session ended: exit status 0/);
+  });
+
+  it('exec -it under a pseudo-terminal: the shell runs, its size and exit code pass, and the session records the resize and the masked output', { skip: SCRIPT ? missingKubectl(33) : 'util-linux script is not installed' }, async () => {
+    const kubectl = clients.get(33)!;
+    const env = { PATH: process.env.PATH, HOME: kubectl.home, KUBECONFIG: kubectl.kubeconfig, TERM: 'xterm' };
+    const r = await runUnderTty(`stty cols 123 rows 45; exec ${kubectl.bin} exec -it ${POD} -- sh`, env, 'echo typed-in\nenv\nexit 3\n');
+    assert.equal(r.code, 3, r.out);
+    assert.match(r.out, /typed-in/);
+    for (const secret of planted) assert.ok(!r.out.includes(secret), `the terminal showed ${secret}`);
+    const entries = await h.entries();
+    const request = entries.findLast((e) => e.type === 'request' && e.action?.subresource === 'exec' && e.action?.tty === true);
+    assert.ok(request, 'the tty exec is recorded');
+    const reader = await openLedgerReader({ dataDir: h.dataDir, store: { kind: 'sqlite', path: h.ledgerFile } });
+    try {
+      const session = await readTerminalSession(reader, request.id);
+      assert.ok(session);
+      assert.ok(session.events.some((e) => e.kind === 'r' && e.data === '123x45'), 'the resize is recorded');
+      assert.ok(session.events.some((e) => e.kind === 'i' && e.data.includes('echo typed-in')), 'the keystrokes are recorded');
+      assert.deepEqual(session.events.at(-1), { ...session.events.at(-1), kind: 'x', data: '3' });
+    } finally {
+      await reader.close();
+    }
   });
 });
