@@ -113,7 +113,13 @@ export function createKubernetesAdapter(deps: KubernetesAdapterDeps): ProtocolAd
       // upgrades); the apiserver echoes the same id on the answers it writes.
       x.res.setHeader('audit-id', x.id);
       if (x.upgrade) return forwardStream(x, record, { detectors: deps.streamDetectors });
-      await forwardKubernetes(x, record, { placeholder: deps.placeholder, bodyLimit: deps.bodyLimit, requestTimeoutMs: deps.requestTimeoutMs, logger: deps.logger });
+      await forwardKubernetes(x, record, {
+        placeholder: deps.placeholder,
+        bodyLimit: deps.bodyLimit,
+        requestTimeoutMs: deps.requestTimeoutMs,
+        textDetectors: deps.streamDetectors,
+        logger: deps.logger,
+      });
     },
 
     async refuse(x, r: Refusal) {

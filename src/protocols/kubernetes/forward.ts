@@ -17,6 +17,8 @@ import { errors as undiciErrors } from 'undici';
 import type { ResponseRecorder } from '../../gateway/adapter.js';
 import type { Logger } from '../../log.js';
 import { createSecretMasker, type Placeholder, type SecretMasker } from '../../masking/index.js';
+import { createStreamMasker, type StreamMasker } from '../../masking/stream-masker.js';
+import type { Detector } from '../../masking/detectors/detector.js';
 import { isNegotiationExempt, rewriteAccept } from './content-negotiation.js';
 import type { KubeExchange } from './kube-exchange.js';
 import { isLongRunning } from './long-running.js';
@@ -31,8 +33,13 @@ export interface ForwardDeps {
   bodyLimit: number;
   /** Timeout for ordinary (not long-running) requests, ms. */
   requestTimeoutMs: number;
+  /** Detectors masking secrets in container logs (`pods/log`). */
+  textDetectors: Detector[];
   logger: Logger;
 }
+
+/** How long log output held back for a possible secret may wait before it is released. */
+const LOG_IDLE_FLUSH_MS = 50;
 
 /** carriesSecrets: the response is about Secrets (core group, resource `secrets`). */
 export function carriesSecrets(x: KubeExchange): boolean {
@@ -58,6 +65,14 @@ interface Parts {
 interface Transcode {
   step(chunk: Buffer): Parts;
   flush(): Parts;
+  /** idle releases what is held back for a possible secret when the stream pauses (text only). */
+  idle?(): Parts;
+}
+
+/** textTranscoder masks secrets in text (container logs): the client and the ledger get the same masked bytes. */
+function textTranscoder(masker: StreamMasker): Transcode {
+  const both = (out: Buffer): Parts => ({ client: out, record: out });
+  return { step: (chunk) => both(masker.push(chunk)), flush: () => both(masker.flush()), idle: () => both(masker.flush()) };
 }
 
 function transcoder(forClient: SecretMasker | undefined, forRecord: SecretMasker | undefined): Transcode {
@@ -138,7 +153,12 @@ export async function forwardKubernetes(x: KubeExchange, record: ResponseRecorde
   }
   const headers = clientHeaders(upstream.headers, decode || masker ? ['content-length', 'content-encoding'] : []);
   const capture = new ResponseCapture(deps.bodyLimit);
-  const transcode = transcoder(masker, recordMasker);
+  // Container logs carry whatever the application printed: the detectors mask secrets in them.
+  const logs = info.subresource === 'log' && upstream.statusCode < 300;
+  const transcode = logs
+    ? textTranscoder(createStreamMasker({ detectors: deps.textDetectors, replacement: (kind) => `[masked ${kind}]` }))
+    : transcoder(masker, recordMasker);
+  if (logs) delete headers['content-length'];
 
   try {
     if (longRunning) {
@@ -223,6 +243,9 @@ async function streamLongRunning(
   res.writeHead(status, headers);
   res.flushHeaders();
   let parts = 0;
+  let chain: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const enqueue = (p: Parts) => (chain = chain.then(() => release(p)));
   const release = async ({ client: out, record: rec }: Parts) => {
     if (out.length === 0 && rec.length === 0) return;
     capture.add(rec);
@@ -231,8 +254,18 @@ async function streamLongRunning(
     await record.stream({ body: { ...(contentType ? { contentType } : {}), body: kept, ...(kept.length < rec.length ? { fullSize: rec.length } : {}) } });
     if (out.length > 0) await write(res, out);
   };
-  for await (const chunk of source) await release(transcode.step(chunk as Buffer));
-  await release(transcode.flush());
+  try {
+    for await (const chunk of source) {
+      if (timer) clearTimeout(timer);
+      await enqueue(transcode.step(chunk as Buffer));
+      // A pause in the stream releases what was held back for a possible secret.
+      const idle = transcode.idle;
+      if (idle) timer = setTimeout(() => void enqueue(idle()).catch(() => undefined), LOG_IDLE_FLUSH_MS);
+    }
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+  await enqueue(transcode.flush());
   await record.response({ status, data: { streamed: true, bytes: capture.size, parts } });
   res.end();
 }

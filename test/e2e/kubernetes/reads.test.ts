@@ -94,6 +94,10 @@ describe('reads through airlock with real clients', { concurrency: true }, () =>
       await follow.waitFor(/GET \/api\/orders/);
       h.fake.appendPodLog('default', pod, 'a line written after the stream opened', 'nginx');
       await follow.waitFor(/a line written after the stream opened/);
+      // A secret the application logs is masked before kubectl (or the ledger) sees it.
+      h.fake.appendPodLog('default', pod, 'connecting with key AKIAFAKELOGS7EXAMPLE now', 'nginx');
+      await follow.waitFor(/connecting with key \[masked [a-z-]+\] now/);
+      assert.ok(!follow.output().includes('AKIAFAKELOGS7EXAMPLE'));
     } finally {
       await follow.stop();
     }
@@ -105,6 +109,7 @@ describe('reads through airlock with real clients', { concurrency: true }, () =>
       .map((e) => e.response?.inline ?? '')
       .join('');
     assert.match(streamed, /a line written after the stream opened/);
+    assert.ok(!streamed.includes('AKIAFAKELOGS7EXAMPLE'), 'the ledger holds the masked line');
   });
 
   it('client-node lists pods and namespaces, the same objects kubectl sees', async () => {
