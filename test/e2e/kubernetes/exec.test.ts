@@ -1,9 +1,8 @@
 /**
  * kubectl exec through airlock over WebSocket (kubectl 1.30 and 1.33): output reaches the
  * client with planted secrets masked, stdin and the exit status pass, and each session is
- * recorded as a replayable terminal session whose record holds no planted secret. Streams
- * airlock cannot record (SPDY from kubectl 1.27) are refused with a plain message, and a
- * policy denial refuses the WebSocket attempt and the SPDY fallback alike.
+ * recorded as a replayable terminal session whose record holds no planted secret. A policy
+ * denial refuses the WebSocket attempt and the SPDY fallback alike. (SPDY exec: exec-spdy.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -47,7 +46,7 @@ describe('kubectl exec through airlock', { concurrency: true }, () => {
     h = await startGatewayHarness();
     dir = mkdtempSync(join(tmpdir(), 'airlock-e2e-exec-'));
     const kubeconfig = await h.writeKubeconfig(dir, { subject: 'agent:operator', groups: ['ci'] });
-    for (const minor of [27, 30, 33]) {
+    for (const minor of [30, 33]) {
       const client = kubectlClient(minor, { home: mkdtempSync(join(dir, `home-${minor}-`)), kubeconfig });
       if (client) clients.set(minor, client);
     }
@@ -79,12 +78,6 @@ describe('kubectl exec through airlock', { concurrency: true }, () => {
       assert.ok(!cat.stdout.includes(PLANTED_SECRETS.awsAccessKeyId));
     });
   }
-
-  it('kubectl 1.27 asks for SPDY, which airlock cannot record: refused with a message saying what works', { skip: missingKubectl(27) }, async () => {
-    const res = await clients.get(27)!.run(['exec', POD, '--', 'echo', 'hi']);
-    assert.notEqual(res.code, 0);
-    assert.match(res.stderr, /airlock records exec over WebSocket only.*kubectl 1\.30 or later/);
-  });
 
   it('an exec denied by policy is refused on the WebSocket attempt and on the SPDY fallback', { skip: missingKubectl(33) }, async () => {
     h.fake.clearReceived();
