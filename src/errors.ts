@@ -40,6 +40,7 @@ export const errorCatalog = {
   AIRLOCK_SPDY_STREAM_INVALID: { status: 400, message: 'a SPDY frame refers to a stream in a way the protocol forbids; the SPDY session was ended' },
   AIRLOCK_K8S_STREAM_MALFORMED: { status: 400, message: 'a stream message cannot be read as its negotiated protocol defines it, so it was not passed on' },
   AIRLOCK_K8S_STREAM_SUBPROTOCOL: { status: 502, message: 'the WebSocket subprotocol cannot be agreed so that airlock reads the stream as both ends do' },
+  AIRLOCK_K8S_TAR_MALFORMED: { status: 400, message: 'a kubectl cp stream is not a tar archive airlock can read, so the transfer was ended rather than passed unread' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalog;

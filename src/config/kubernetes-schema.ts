@@ -4,7 +4,7 @@
  * with which credential (which the agent never sees); `identity` says whom the cluster sees.
  */
 import * as z from 'zod';
-import { booleanSchema, nameSchema, pathSchema, urlSchema } from './fields.js';
+import { booleanSchema, durationSchema, nameSchema, pathSchema, urlSchema } from './fields.js';
 
 const upstreamSchema = z
   .strictObject({
@@ -66,6 +66,17 @@ const identitySchema = z
   })
   .prefault({});
 
+const positiveDuration = durationSchema.refine((ms) => ms > 0, { error: 'expected a duration longer than 0' });
+
+const streamsSchema = z
+  .strictObject({
+    /** An exec or attach session with nothing sent either way for this long is ended. */
+    idleTimeout: positiveDuration.prefault('30m'),
+    /** No exec or attach session lasts longer than this, however busy. */
+    maxDuration: positiveDuration.prefault('8h'),
+  })
+  .prefault({});
+
 export const kubernetesConnectionSchema = z.strictObject({
   name: nameSchema,
   type: z.literal('kubernetes'),
@@ -79,6 +90,8 @@ export const kubernetesConnectionSchema = z.strictObject({
   serviceAccountTokens: booleanSchema.default(false),
   /** Largest request body airlock reads (bytes; the apiserver's own limit is 3 MiB). */
   maxRequestBody: z.number().int().positive().default(3 * 1024 * 1024),
+  /** Limits on exec and attach sessions; a session also ends when the caller's token expires. */
+  streams: streamsSchema,
   /** A sandbox is the built-in local fake API server of the quick start; set by airlock only. */
   sandbox: booleanSchema.default(false),
 });

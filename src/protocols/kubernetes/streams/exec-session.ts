@@ -5,6 +5,16 @@
  * and reads the exit status from the error channel. It decides nothing and opens no socket:
  * websocket-relay.ts carries the bytes, the gateway records the batches it emits.
  *
+ * A `kubectl cp` (the command is `tar` to or from the standard streams, see tar-command.ts) is
+ * recorded as a file transfer instead: the archive is read as it passes (tar-reader.ts) and
+ * listed in the final entry, but neither recorded as terminal text nor masked (masking would
+ * corrupt the archive; whether a copy may happen at all is policy's decision). Its other
+ * channels — stderr, the exit status — are recorded as usual.
+ *
+ * Limits (session-limits.ts): when the session has been idle too long, has lasted too long or
+ * the caller's token expires, airlock tells the client why on the error channel (a Failure
+ * Status from v4 on, plain text before), closes both legs and records the reason.
+ *
  * Terminal frames are recorded in batches as they pass, not held until each batch is durable
  * (an interactive shell cannot wait for a disk flush per keystroke); the session's final entry
  * is written after its last batch, before the stream is reported closed.
@@ -22,13 +32,24 @@ import {
   type ChannelProtocol,
   type ExecStatus,
 } from './channel/index.js';
-import type { Inject, RelayDirection, RelayObserver } from './websocket-relay.js';
+import { limitMessage, startSessionLimits, type LimitReason, type SessionLimiter, type SessionLimitsConfig } from './session-limits.js';
+import type { TransferDirection } from './tar-command.js';
+import { TarReader, type TarFile } from './tar-reader.js';
+import type { CloseRelay, Inject, RelayDirection, RelayObserver } from './websocket-relay.js';
 
 /** How long masked output may wait for the rest of a possible secret before it is released. */
 export const IDLE_FLUSH_MS = 50;
 
 /** How often a quiet session hands its pending events to the ledger. */
 export const BATCH_INTERVAL_MS = 1000;
+
+/** The most transferred files listed in the record; the rest are counted in `filesOmitted`. */
+export const MAX_LISTED_FILES = 1000;
+
+/** Session limits for one stream, with the caller's token expiry (ms since the epoch). */
+export interface ExecLimits extends SessionLimitsConfig {
+  tokenExpiresAtMs?: number;
+}
 
 export interface ExecSessionOptions {
   /** The subprotocols the client offered (without a bearer token). */
@@ -38,16 +59,37 @@ export interface ExecSessionOptions {
   onBatch(events: TerminalEvent[]): void;
   /** Called once when the stream has ended, after the last batch. */
   onEnd(summary: ExecSummary): void;
+  /** Set when the command is `tar` on the standard streams (kubectl cp): which way the archive goes. */
+  transfer?: TransferDirection;
+  /** Idle, duration and token limits; none when absent. */
+  limits?: ExecLimits;
   now?: () => number;
+}
+
+/** A `kubectl cp`, as recorded in the session's final entry. */
+export interface TransferSummary {
+  kind: 'cp';
+  direction: TransferDirection;
+  files: TarFile[];
+  /** Entries past MAX_LISTED_FILES, counted but not listed. */
+  filesOmitted?: number;
+  /** Bytes of the archive seen. */
+  bytes: number;
+  /** True when the archive's end marker was seen. */
+  complete: boolean;
 }
 
 export interface ExecSummary {
   protocol: string;
-  closedBy: 'client' | 'upstream' | 'error';
+  /** `airlock`: a session limit ended it (see `limit`). */
+  closedBy: 'client' | 'upstream' | 'error' | 'airlock';
   code: number;
   exit?: ExecStatus;
   error?: string;
   bytes: { stdin: number; stdout: number; stderr: number };
+  transfer?: TransferSummary;
+  /** Which limit ended the session, and the sentence the client was sent. */
+  limit?: { reason: LimitReason; message: string };
 }
 
 type OutputChannel = 'stdout' | 'stderr';
@@ -67,6 +109,20 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
   let errors: ErrorChannelReader | undefined;
   const bytes = { stdin: 0, stdout: 0, stderr: 0 };
   let ticker: NodeJS.Timeout | undefined;
+  let closeRelay: CloseRelay | undefined;
+  let limiter: SessionLimiter | undefined;
+  let limitHit: { reason: LimitReason; message: string } | undefined;
+  // The tar archive travels on stdout for a download and on stdin for an upload.
+  const tarChannel = options.transfer === 'download' ? 'stdout' : options.transfer === 'upload' ? 'stdin' : undefined;
+  const tar = tarChannel ? new TarReader() : undefined;
+  const files: TarFile[] = [];
+  let filesOmitted = 0;
+  const listFiles = (chunk: Uint8Array) => {
+    for (const file of tar!.push(chunk)) {
+      if (files.length < MAX_LISTED_FILES) files.push(file);
+      else filesOmitted += 1;
+    }
+  };
 
   const kindOf = { stdout: 'o', stderr: 'e', stdin: 'i' } as const;
 
@@ -99,19 +155,29 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
       }
     },
 
-    open(_chosen, send) {
+    open(_chosen, send, close) {
       inject = send;
+      closeRelay = close;
       recorder.start();
       ticker = setInterval(() => {
         const batch = recorder.flush();
         if (batch.length > 0) options.onBatch(batch);
       }, BATCH_INTERVAL_MS);
       ticker.unref();
+      const limits = options.limits;
+      if (limits) limiter = startSessionLimits({ ...limits, onLimit: (reason) => endForLimit(reason, limits) });
     },
 
     message(direction: RelayDirection, data: Buffer) {
       if (!protocol) throw new Error('a message arrived before the subprotocol was accepted');
       const msg = decodeChannelMessage(data, protocol);
+      limiter?.activity();
+      if (msg.channel === tarChannel) {
+        // The archive passes as it is, listed, neither masked nor recorded as text.
+        bytes[tarChannel] += msg.bytes.length;
+        listFiles(msg.bytes);
+        return data;
+      }
       if (direction === 'client-to-upstream') {
         if (msg.channel === 'stdin') {
           bytes.stdin += msg.bytes.length;
@@ -137,6 +203,7 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
 
     closed(result) {
       if (ticker) clearInterval(ticker);
+      limiter?.stop();
       for (const channel of ['stdin', 'stdout', 'stderr'] as const) {
         if (timers[channel]) clearTimeout(timers[channel]);
         const rest = maskers[channel].flush();
@@ -148,6 +215,8 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
       } catch {
         exit = undefined;
       }
+      // A limit airlock enforced is how the session ended, whatever the cluster said after it.
+      if (limitHit) exit = { outcome: 'failure', message: limitHit.message, reason: limitHit.reason };
       if (exit) recorder.exit(exit.outcome === 'failure' ? { message: exit.message } : { exitCode: exit.exitCode });
       const last = recorder.close();
       if (last.length > 0) options.onBatch(last);
@@ -158,7 +227,40 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
         ...(exit ? { exit } : {}),
         ...(result.error ? { error: result.error } : {}),
         bytes,
+        ...(options.transfer && tar
+          ? { transfer: { kind: 'cp' as const, direction: options.transfer, files, ...(filesOmitted > 0 ? { filesOmitted } : {}), bytes: tar.bytes, complete: tar.ended } }
+          : {}),
+        ...(limitHit ? { limit: limitHit } : {}),
       });
     },
   };
+
+  /**
+   * endForLimit releases output held for masking, tells the client why on the error channel,
+   * then closes both legs; `closed` records the reason.
+   */
+  function endForLimit(reason: LimitReason, limits: SessionLimitsConfig): void {
+    if (limitHit || !protocol) return;
+    limitHit = { reason, message: limitMessage(reason, limits) };
+    for (const channel of ['stdout', 'stderr'] as const) {
+      if (channel === tarChannel) continue;
+      if (timers[channel]) clearTimeout(timers[channel]);
+      delete timers[channel];
+      const out = maskers[channel].flush();
+      if (out.length === 0) continue;
+      recorder.output(kindOf[channel], out);
+      const encoded = encodeChannelMessage({ channel, bytes: out }, protocol);
+      inject?.('upstream-to-client', encoded.data, encoded.binary);
+    }
+    const status = protocol.version >= 4 ? limitStatus(reason, limitHit.message) : Buffer.from(limitHit.message);
+    const encoded = encodeChannelMessage({ channel: 'error', bytes: status }, protocol);
+    inject?.('upstream-to-client', encoded.data, encoded.binary);
+    closeRelay?.(1000, limitHit.message);
+  }
+}
+
+/** limitStatus is the metav1 Status a v4+ client reads from the error channel. */
+function limitStatus(reason: LimitReason, message: string): Buffer {
+  const [code, statusReason] = reason === 'token-expired' ? [401, 'Unauthorized'] : [504, 'Timeout'];
+  return Buffer.from(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: statusReason, code }));
 }

@@ -12,7 +12,9 @@ import { upstreamHeaders } from '../upstream-headers.js';
 import { upstreamPath } from '../upstream/index.js';
 import { parseSubprotocolHeader, splitBearerSubprotocol } from './channel/index.js';
 import { createExecSession } from './exec-session.js';
+import { detectTarTransfer } from './tar-command.js';
 import { relayWebSocket } from './websocket-relay.js';
+import { forwardSpdyExec } from './spdy-exec-session.js';
 
 export interface StreamDeps {
   detectors: Detector[];
@@ -36,12 +38,18 @@ export async function forwardStream(x: KubeExchange, record: ResponseRecorder, d
   if (!conn || !info || x.target === undefined || !x.identity || !x.upgradeSocket) throw new Error('forwardStream needs an admitted upgrade');
   const sub = info.subresource;
   if (!isWebSocketUpgrade(x)) {
-    return refuseStream(
-      x,
-      record,
-      400,
-      `airlock records ${sub || 'streams'} over WebSocket only, and this client asked for SPDY; use kubectl 1.30 or later (1.29: KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true)`,
-    );
+    if (!/^spdy\/3\.1$/i.test(String(req.headers.upgrade ?? '').trim())) {
+      return refuseStream(x, record, 400, `airlock relays streams over WebSocket or SPDY/3.1 only; this client asked for "${String(req.headers.upgrade ?? '')}"`);
+    }
+    if (sub !== 'exec' && sub !== 'attach') {
+      return refuseStream(
+        x,
+        record,
+        400,
+        `airlock records ${sub || 'streams'} over WebSocket only, and this client asked for SPDY; use kubectl 1.31 or later (without KUBECTL_PORT_FORWARD_WEBSOCKETS=false)`,
+      );
+    }
+    return forwardSpdyExec(x, record, deps);
   }
   if (sub !== 'exec' && sub !== 'attach') {
     return refuseStream(x, record, 400, `airlock does not yet relay ${sub || 'this stream'} (port-forward and proxy streams are not recorded yet), so it was refused`);
@@ -53,11 +61,22 @@ export async function forwardStream(x: KubeExchange, record: ResponseRecorder, d
   // Detach the socket from the placeholder HTTP response: the relay owns it from here on.
   x.res.detachSocket(x.upgradeSocket as never);
 
+  // `kubectl cp` is an exec of tar on the standard streams: recorded as the files it moved.
+  const transfer = sub === 'exec' ? detectTarTransfer(x.action?.command ?? []) : undefined;
+  const streams = conn.config.streams;
+  const limits = {
+    idleTimeoutMs: streams.idleTimeout,
+    maxDurationMs: streams.maxDuration,
+    tokenExpiresAtMs: x.identity.expiresAt * 1000,
+  };
+
   let chain: Promise<unknown> = Promise.resolve();
   const ended = new Promise<void>((resolve) => {
     const session = createExecSession({
       offered: protocols,
       detectors: deps.detectors,
+      ...(transfer ? { transfer } : {}),
+      limits,
       onBatch: (events) => {
         const body = { contentType: 'application/vnd.airlock.terminal+json', body: JSON.stringify(events) };
         chain = chain.then(() => record.stream({ body, data: { terminal: true, events: events.length } })).catch(() => undefined);

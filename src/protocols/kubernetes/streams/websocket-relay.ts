@@ -15,6 +15,12 @@ export type RelayDirection = 'client-to-upstream' | 'upstream-to-client';
 /** Sends a message airlock composed (e.g. masked output released after an idle pause). */
 export type Inject = (direction: RelayDirection, data: Buffer, binary: boolean) => void;
 
+/**
+ * Ends the stream from airlock's side (a session limit): messages injected before it are sent
+ * first, then both legs are closed with `code` and `reason`, and `closed` reports `airlock`.
+ */
+export type CloseRelay = (code: number, reason: string) => void;
+
 export interface RelayObserver {
   /**
    * accept checks the subprotocol the cluster chose before the client is accepted; a returned
@@ -22,15 +28,15 @@ export interface RelayObserver {
    */
   accept(protocol: string): string | undefined;
   /** open is called once both legs are up, with the subprotocol the cluster chose. */
-  open(protocol: string, inject: Inject): void;
+  open(protocol: string, inject: Inject, close: CloseRelay): void;
   /**
    * message sees every message before it is passed on and returns what to send (rewritten or
    * as is), or null to send nothing now. Throwing ends the stream: airlock does not pass what it
    * cannot read.
    */
   message(direction: RelayDirection, data: Buffer, binary: boolean): Buffer | null;
-  /** closed is called once, when either leg ends; `by` says which one ended first. */
-  closed(result: { by: 'client' | 'upstream' | 'error'; code: number; reason: string; error?: string }): void;
+  /** closed is called once, when either leg ends or airlock ends the stream; `by` says which came first. */
+  closed(result: { by: 'client' | 'upstream' | 'error' | 'airlock'; code: number; reason: string; error?: string }): void;
 }
 
 export interface WebSocketRelayOptions {
@@ -120,6 +126,10 @@ export function relayWebSocket(options: WebSocketRelayOptions): Promise<RelaySta
   });
 }
 
+/** A leg's unsent backlog past which the other leg stops being read, and below which it resumes. */
+const HIGH_WATER_BYTES = 1024 * 1024;
+const LOW_WATER_BYTES = 256 * 1024;
+
 function statusBody(code: number, message: string): Buffer {
   return Buffer.from(`${JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'InternalError', code })}\n`);
 }
@@ -132,21 +142,31 @@ function toBuffer(data: RawData): Buffer {
 
 function pipe(client: WebSocket, upstream: WebSocket, observer: RelayObserver): void {
   let ended = false;
-  const end = (by: 'client' | 'upstream' | 'error', code: number, reason: string, error?: string) => {
+  const end = (by: 'client' | 'upstream' | 'error' | 'airlock', code: number, reason: string, error?: string) => {
     if (ended) return;
     ended = true;
     observer.closed({ by, code, reason, ...(error ? { error } : {}) });
-    // A close code outside what may be sent (1005, 1006) becomes a normal closure.
-    const sendable = code >= 3000 || [1000, 1001, 1003, 1007, 1008, 1009, 1010, 1011].includes(code) ? code : 1000;
+    // A close code outside what may be sent becomes a normal closure, except an abnormal one
+    // (1006: the other leg vanished without a close frame), which the survivor must not take for
+    // a clean end of the command: it gets 1011.
+    const sendable = code >= 3000 || [1000, 1001, 1003, 1007, 1008, 1009, 1010, 1011].includes(code) ? code : code === 1006 ? 1011 : 1000;
     for (const ws of [client, upstream]) {
       if (ws.readyState === WebSocket.OPEN) ws.close(sendable, reason.slice(0, 120));
       else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
     }
   };
   const target = (direction: RelayDirection) => (direction === 'client-to-upstream' ? upstream : client);
+  const source = (direction: RelayDirection) => (direction === 'client-to-upstream' ? client : upstream);
+  // Back-pressure: when a leg cannot write as fast as the other reads, stop reading the other
+  // leg until the backlog drains, so a fast producer never piles its output up in airlock.
   const inject: Inject = (direction, data, binary) => {
     const to = target(direction);
-    if (!ended && to.readyState === WebSocket.OPEN) to.send(data, { binary });
+    if (ended || to.readyState !== WebSocket.OPEN) return;
+    to.send(data, { binary }, () => {
+      const from = source(direction);
+      if (from.isPaused && to.bufferedAmount < LOW_WATER_BYTES) from.resume();
+    });
+    if (to.bufferedAmount > HIGH_WATER_BYTES) source(direction).pause();
   };
   const relay = (from: WebSocket, direction: RelayDirection) => {
     from.on('message', (data, binary) => {
@@ -160,7 +180,7 @@ function pipe(client: WebSocket, upstream: WebSocket, observer: RelayObserver): 
       if (out !== null) inject(direction, out, binary);
     });
   };
-  observer.open(upstream.protocol, inject);
+  observer.open(upstream.protocol, inject, (code, reason) => end('airlock', code, reason));
   relay(client, 'client-to-upstream');
   relay(upstream, 'upstream-to-client');
   client.on('close', (code, reason) => end('client', code, reason.toString()));

@@ -1,0 +1,108 @@
+/**
+ * Session limits for exec and attach streams (issue 4 §6): a session ends when it has been
+ * quiet for the idle timeout, when it reaches its maximum duration, or when the caller's token
+ * expires — a stream must not outlive the credential that opened it. One timer is armed for
+ * the nearest deadline; activity only moves a timestamp, so a busy stream costs no timer work
+ * per message. `nextLimit` is the pure part; `startSessionLimits` arms the timer.
+ */
+import { formatDuration } from '../../../config/duration.js';
+
+export type LimitReason = 'idle' | 'max-duration' | 'token-expired';
+
+export interface SessionLimitsConfig {
+  /** Milliseconds without a message in either direction. */
+  idleTimeoutMs: number;
+  /** Milliseconds from the start, whatever happens. */
+  maxDurationMs: number;
+}
+
+export interface LimitClock {
+  /** When the session started (ms, the limiter's clock). */
+  startedAt: number;
+  /** The last message in either direction (ms). */
+  lastActivity: number;
+  /** When the caller's token expires (ms), if it does. */
+  expiresAt?: number;
+}
+
+/** The longest single setTimeout delay Node accepts; longer waits re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * nextLimit gives the nearest deadline and its reason; when several fall at the same moment
+ * the token's expiry wins (it is the reason a caller most needs to read).
+ */
+export function nextLimit(config: SessionLimitsConfig, clock: LimitClock): { at: number; reason: LimitReason } {
+  const candidates: Array<{ at: number; reason: LimitReason }> = [];
+  if (clock.expiresAt !== undefined) candidates.push({ at: clock.expiresAt, reason: 'token-expired' });
+  candidates.push({ at: clock.startedAt + config.maxDurationMs, reason: 'max-duration' });
+  candidates.push({ at: clock.lastActivity + config.idleTimeoutMs, reason: 'idle' });
+  let best = candidates[0]!;
+  for (const c of candidates) if (c.at < best.at) best = c;
+  return best;
+}
+
+/** limitMessage is the plain sentence the client sees on the error channel and the record keeps. */
+export function limitMessage(reason: LimitReason, config: SessionLimitsConfig): string {
+  switch (reason) {
+    case 'token-expired':
+      return 'airlock ended the session: the token expired';
+    case 'idle':
+      return `airlock ended the session: nothing was sent either way for ${formatDuration(config.idleTimeoutMs)} (streams.idleTimeout)`;
+    case 'max-duration':
+      return `airlock ended the session: it reached the longest session allowed, ${formatDuration(config.maxDurationMs)} (streams.maxDuration)`;
+  }
+}
+
+export interface SessionLimiter {
+  /** activity notes a message in either direction. */
+  activity(): void;
+  /** stop disarms the timer; a stopped limiter never calls onLimit. */
+  stop(): void;
+}
+
+export interface StartSessionLimitsOptions extends SessionLimitsConfig {
+  /** The token's expiry, milliseconds since the epoch (Identity.expiresAt × 1000). */
+  tokenExpiresAtMs?: number;
+  onLimit(reason: LimitReason): void;
+  /** Monotonic milliseconds; default performance.now. */
+  now?: () => number;
+  /** Wall-clock milliseconds, to place the token's expiry; default Date.now. */
+  wallNow?: () => number;
+}
+
+/** startSessionLimits arms the limits from now; onLimit is called at most once. */
+export function startSessionLimits(options: StartSessionLimitsOptions): SessionLimiter {
+  const now = options.now ?? (() => performance.now());
+  const wallNow = options.wallNow ?? Date.now;
+  const startedAt = now();
+  const clock: LimitClock = { startedAt, lastActivity: startedAt };
+  if (options.tokenExpiresAtMs !== undefined) clock.expiresAt = startedAt + (options.tokenExpiresAtMs - wallNow());
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  const arm = () => {
+    if (stopped) return;
+    const next = nextLimit(options, clock);
+    const delay = next.at - now();
+    if (delay <= 0) {
+      stopped = true;
+      options.onLimit(next.reason);
+      return;
+    }
+    // A stream that is still open holds the process anyway; the timer must not add to it.
+    timer = setTimeout(arm, Math.min(Math.ceil(delay), MAX_TIMER_MS));
+    timer.unref();
+  };
+  arm();
+
+  return {
+    activity() {
+      clock.lastActivity = now();
+    },
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
