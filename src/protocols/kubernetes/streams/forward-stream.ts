@@ -1,8 +1,8 @@
 /**
- * Forwarding an upgrade request (exec, attach, port-forward). exec and attach over WebSocket
- * are relayed, masked and recorded as terminal sessions. Streams airlock cannot yet read —
- * SPDY/3.1 upgrades and port-forward tunnels — are refused with a plain message, never passed
- * unread: the refusal says which client setting gets a recorded stream instead.
+ * Forwarding an upgrade request (exec, attach, port-forward). exec and attach — over WebSocket
+ * (websocket-relay.ts) or SPDY/3.1 (spdy-relay.ts) — are relayed, masked and recorded as
+ * terminal sessions (`kubectl cp` as a file transfer). Streams airlock cannot yet read —
+ * port-forward — are refused with a plain message, never passed unread.
  */
 import type { ResponseRecorder } from '../../../gateway/adapter.js';
 import type { Detector } from '../../../masking/detectors/detector.js';
