@@ -25,8 +25,8 @@ interface Cat {
 }
 
 /** startCat runs `kubectl exec -i POD -- cat` with stdin held open by the test. */
-function startCat(kubeconfig: string, home: string): Cat {
-  const child = spawn(kubectlPath(33)!, ['exec', '-i', POD, '--', 'cat'], {
+function startCat(kubeconfig: string, home: string, minor = 33): Cat {
+  const child = spawn(kubectlPath(minor)!, ['exec', '-i', POD, '--', 'cat'], {
     env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -113,6 +113,17 @@ describe('exec session limits through airlock', { skip: missingKubectl(33) }, ()
       assert.equal((end.data?.limit as { reason: string }).reason, 'idle');
       assert.match(events(streams).at(-1)?.data ?? '', /^airlock ended the session/);
       assert.equal(events(streams).at(-1)?.kind, 'x');
+    });
+
+    it('an idle SPDY session (kubectl 1.27) ends with a Status kubectl prints, and the recording is closed with the reason', { skip: missingKubectl(27) }, async () => {
+      const kubeconfig = await h.writeKubeconfig(dir, { subject: 'agent:idle-spdy', groups: ['ci'] });
+      const cat = startCat(kubeconfig, mkdtempSync(join(dir, 'home-')), 27);
+      const { code, out } = await cat.exited;
+      assert.notEqual(code, 0, 'kubectl sees the stream end');
+      assert.match(out, /airlock ended the session: nothing was sent either way for 1s/);
+      const { end } = await sessionEnd(h, 'agent:idle-spdy');
+      assert.equal(end.data?.closedBy, 'airlock');
+      assert.equal((end.data?.limit as { reason: string }).reason, 'idle');
     });
 
     it('a busy session ends at its maximum duration', async () => {

@@ -25,6 +25,7 @@ import type { KubeExchange } from '../kube-exchange.js';
 import { upstreamHeaders } from '../upstream-headers.js';
 import { upstreamPath } from '../upstream/index.js';
 import { relaySpdy, type SpdyInject, type SpdyRelayObserver } from './spdy-relay.js';
+import { limitMessage, startSessionLimits, type LimitReason } from './session-limits.js';
 
 /** How long masked output may wait for the rest of a possible secret (as exec-session.ts). */
 export const SPDY_IDLE_FLUSH_MS = 50;
@@ -58,7 +59,13 @@ export interface SpdyExecSummary {
 
 type Masked = 'stdout' | 'stderr' | 'stdin';
 
-export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyRelayObserver {
+/** An SPDY exec observer that can also end the session itself with a Status the client reads. */
+export interface SpdyExecObserver extends SpdyRelayObserver {
+  /** endWithStatus sends a Failure Status on the error stream (kubectl prints its message); false when there is none yet. */
+  endWithStatus(message: string): boolean;
+}
+
+export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyExecObserver {
   let protocol = '';
   let inject: SpdyInject | undefined;
   const recorder = new TerminalRecorder({ onBatch: options.onBatch, ...(options.now ? { now: options.now } : {}) });
@@ -72,6 +79,7 @@ export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyRela
   const timers: Partial<Record<Masked, NodeJS.Timeout>> = {};
   /** The open stdout/stderr stream ids, for idle flushes; removed at FIN or reset. */
   const outputStream: Partial<Record<'stdout' | 'stderr', number>> = {};
+  let errorStream: number | undefined;
   const resizes = new ResizeDecoder();
   const errors = new ErrorChannelReader(4);
   const bytes = { stdin: 0, stdout: 0, stderr: 0 };
@@ -154,6 +162,14 @@ export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyRela
       ticker.unref();
     },
 
+    endWithStatus(message: string) {
+      if (errorStream === undefined || !inject) return false;
+      // DATA frames carry no compressed headers, so one composed by airlock is safe to add.
+      const status = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Timeout', code: 500 });
+      inject('client', encodeDataFrame(errorStream, Buffer.from(status), { fin: true }));
+      return true;
+    },
+
     frame(item: SessionItem) {
       let out: Uint8Array | null = item.raw;
       for (const event of item.events) {
@@ -161,6 +177,7 @@ export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyRela
           const type = event.stream.streamType;
           if (type === undefined || !execStreamTypes.has(type)) throw new Error(`exec opened a stream of type "${type ?? ''}", which airlock cannot read`);
           if (type === 'stdout' || type === 'stderr') outputStream[type] = event.stream.id;
+          if (type === 'error') errorStream = event.stream.id;
         } else if (event.kind === 'stream-reset' || event.kind === 'stream-closed') {
           if (event.streamType === 'stdout' || event.streamType === 'stderr') {
             if (outputStream[event.streamType] === event.id) delete outputStream[event.streamType];
@@ -230,9 +247,27 @@ export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder,
   // Detach the socket from the placeholder HTTP response: the relay owns it from here on.
   x.res.detachSocket(x.upgradeSocket as never);
 
+  // Session limits: past the idle time, the maximum duration or the caller's token expiry the
+  // connection is cut (SPDY has no frame airlock could add without corrupting the shared header
+  // compression), and the recording is closed with the reason.
+  const streams = conn.config.streams;
+  const limitsConfig = { idleTimeoutMs: streams.idleTimeout, maxDurationMs: streams.maxDuration };
+  let limitHit: { reason: LimitReason; message: string } | undefined;
+  let inner: SpdyExecObserver | undefined;
+  const limiter = startSessionLimits({
+    ...limitsConfig,
+    tokenExpiresAtMs: x.identity.expiresAt * 1000,
+    onLimit: (reason) => {
+      limitHit = { reason, message: limitMessage(reason, limitsConfig) };
+      // Tell the client why (kubectl prints it), then cut both legs once that frame is written.
+      inner?.endWithStatus(limitHit.message);
+      setTimeout(() => x.upgradeSocket?.destroy(), 100).unref();
+    },
+  });
+
   let chain: Promise<unknown> = Promise.resolve();
   await new Promise<void>((resolve) => {
-    const session = createSpdyExecSession({
+    const observer = createSpdyExecSession({
       offered,
       detectors: deps.detectors,
       onBatch: (events) => {
@@ -244,12 +279,23 @@ export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder,
         return recorded;
       },
       onEnd: (summary) => {
+        limiter.stop();
         chain = chain
-          .then(() => record.response({ status: 101, data: { terminal: true, ...summary } }))
+          .then(() => record.response({ status: 101, data: { terminal: true, ...summary, ...(limitHit ? { closedBy: 'airlock', limit: limitHit } : {}) } }))
           .catch(() => undefined)
           .then(() => resolve());
       },
     });
+    inner = observer;
+    const session: SpdyRelayObserver = {
+      accept: (protocol) => observer.accept(protocol),
+      open: (protocol, inject) => observer.open(protocol, inject),
+      frame: (item) => {
+        limiter.activity();
+        return observer.frame(item);
+      },
+      closed: (result) => observer.closed(result),
+    };
     relaySpdy({
       socket: x.upgradeSocket!,
       head: x.upgradeHead ?? Buffer.alloc(0),
@@ -260,6 +306,7 @@ export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder,
       observer: session,
     }).then(async (start) => {
       if (!start.upgraded) {
+        limiter.stop();
         // The cluster (or the handshake) said no; its answer already went back to the client.
         await record.response({ status: start.status, body: { contentType: 'application/json', body: start.body }, ...(start.error ? { data: { error: start.error } } : {}) }).catch(() => undefined);
         resolve();
