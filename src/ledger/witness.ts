@@ -25,16 +25,21 @@ const HTTP_TIMEOUT_MS = 5000;
 /** createWitnesses builds the sinks; `retryDelayMs` is the first backoff step (doubled per retry). */
 export function createWitnesses(specs: WitnessSpec[], logger: Logger, retryDelayMs = 250): Witnesses {
   const failures = new Map<number, string>();
-  const deliver = async (spec: WitnessSpec, cp: Checkpoint): Promise<void> => {
-    if ('file' in spec) return appendLine(spec.file, cp);
-    return postCheckpoint(spec, cp, retryDelayMs);
+  // Each witness receives checkpoints one at a time, in the order they were signed: a witness
+  // keeping an append-only log never sees seq 12 before seq 10.
+  const queues = specs.map(() => Promise.resolve());
+  const deliver = (spec: WitnessSpec, cp: Checkpoint, i: number): Promise<void> => {
+    const send = () => ('file' in spec ? appendLine(spec.file, cp) : postCheckpoint(spec, cp, retryDelayMs));
+    const next = (queues[i] ?? Promise.resolve()).then(send);
+    queues[i] = next.catch(() => undefined);
+    return next;
   };
   return {
     async publish(cp) {
       await Promise.all(
         specs.map(async (spec, i) => {
           try {
-            await deliver(spec, cp);
+            await deliver(spec, cp, i);
             failures.delete(i);
           } catch (err) {
             // Name the witness by kind and target, never by its headers (they may hold a token).
