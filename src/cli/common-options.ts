@@ -3,21 +3,11 @@
  * that override the file for the common cases (so a first try needs no file at all).
  */
 import { Option, type Command } from 'commander';
-import { resolveConfig, type AirlockConfig } from '../config/index.js';
+import { resolveConfig, type AirlockConfig, type ConfigFlags } from '../config/index.js';
 
-export interface ConfigOptions {
+/** The parsed flags: `--config` plus every flag resolveConfig knows (see ConfigFlags). */
+export interface ConfigOptions extends ConfigFlags {
   config?: string;
-  data?: string;
-  listen?: string;
-  admin?: string;
-  policy?: string;
-  logLevel?: string;
-  kubeconfig?: string;
-  context?: string;
-  upstream?: string;
-  upstreamTokenFile?: string;
-  upstreamCa?: string;
-  upstreamInsecure?: boolean;
 }
 
 /** addConfigOptions adds `--config` and `--data` (and, with `all`, the listener flags). */
@@ -45,19 +35,8 @@ export function addConfigOptions(command: Command, all = false): Command {
 export function configFromOptions(options: ConfigOptions): AirlockConfig {
   return resolveConfig({
     configFile: options.config,
-    flags: {
-      data: options.data,
-      listen: options.listen,
-      admin: options.admin,
-      policy: options.policy,
-      logLevel: options.logLevel,
-      kubeconfig: options.kubeconfig,
-      context: options.context,
-      upstream: options.upstream,
-      upstreamTokenFile: options.upstreamTokenFile,
-      upstreamCa: options.upstreamCa,
-      upstreamInsecure: options.upstreamInsecure,
-    },
+    // commander leaves unset flags undefined, which is what resolveConfig expects.
+    flags: { ...options, config: undefined } as ConfigFlags,
     env: process.env,
     cwd: process.cwd(),
   });

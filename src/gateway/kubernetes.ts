@@ -131,7 +131,17 @@ async function quickstartTls(dataDir: string, host: string) {
   return { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile), caFile: files.caFile };
 }
 
-/** readsObject: some rule mentions `object`, so writes must be resolved to the object they produce. */
+const readsObjectCache = new WeakMap<CompiledPolicy, boolean>();
+
+/**
+ * readsObject: some rule mentions `object`, so writes must be resolved to the object they
+ * produce. Asked on every write, answered once per compiled policy.
+ */
 function readsObject(policy: CompiledPolicy): boolean {
-  return policy.rules.some((r) => /\bobject\b/.test(r.match));
+  let answer = readsObjectCache.get(policy);
+  if (answer === undefined) {
+    answer = policy.rules.some((r) => /\bobject\b/.test(r.match));
+    readsObjectCache.set(policy, answer);
+  }
+  return answer;
 }
