@@ -26,7 +26,9 @@ function session(options: Partial<Parameters<typeof createExecSession>[0]> = {})
     offered: [V5_CHANNEL],
     detectors: [],
     onBatch: (batch) => events.push(...batch),
-    onEnd: (s) => (summary = s),
+    onEnd: (s) => {
+      summary = s;
+    },
     ...options,
   });
   assert.equal(observer.accept(V5_CHANNEL), undefined);

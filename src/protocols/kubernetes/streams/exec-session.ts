@@ -57,8 +57,11 @@ export interface ExecSessionOptions {
   detectors: Detector[];
   /** Receives each batch of terminal events, in order. */
   onBatch(events: TerminalEvent[]): void;
-  /** Called once when the stream has ended, after the last batch. */
-  onEnd(summary: ExecSummary): void;
+  /**
+   * Called once when the stream has ended, after the last batch; a returned promise (the
+   * recording's end) holds the client's close until it settles.
+   */
+  onEnd(summary: ExecSummary): void | Promise<void>;
   /** Set when the command is `tar` on the standard streams (kubectl cp): which way the archive goes. */
   transfer?: TransferDirection;
   /** Idle, duration and token limits; none when absent. */
@@ -220,7 +223,7 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
       if (exit) recorder.exit(exit.outcome === 'failure' ? { message: exit.message } : { exitCode: exit.exitCode });
       const last = recorder.close();
       if (last.length > 0) options.onBatch(last);
-      options.onEnd({
+      return options.onEnd({
         protocol: protocol?.name ?? '',
         closedBy: result.by,
         code: result.code,

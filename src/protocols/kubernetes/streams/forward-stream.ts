@@ -82,10 +82,10 @@ export async function forwardStream(x: KubeExchange, record: ResponseRecorder, d
         chain = chain.then(() => record.stream({ body, data: { terminal: true, events: events.length } })).catch(() => undefined);
       },
       onEnd: (summary) => {
-        chain = chain
-          .then(() => record.response({ status: 101, data: { terminal: true, ...summary } }))
-          .catch(() => undefined)
-          .then(() => resolve());
+        const recorded = chain.then(() => record.response({ status: 101, data: { terminal: true, ...summary } })).catch(() => undefined);
+        chain = recorded.then(() => resolve());
+        // The client's leg closes once the session is in the ledger: when kubectl returns, it is recorded.
+        return recorded.then(() => undefined);
       },
     });
     relayWebSocket({

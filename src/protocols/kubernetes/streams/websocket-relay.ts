@@ -35,8 +35,13 @@ export interface RelayObserver {
    * cannot read.
    */
   message(direction: RelayDirection, data: Buffer, binary: boolean): Buffer | null;
-  /** closed is called once, when either leg ends or airlock ends the stream; `by` says which came first. */
-  closed(result: { by: 'client' | 'upstream' | 'error' | 'airlock'; code: number; reason: string; error?: string }): void;
+  /**
+   * closed is called once, when either leg ends or airlock ends the stream; `by` says which came
+   * first. The upstream leg is closed at once; the client's leg only once a returned promise
+   * settles, so a client that waits for the close (kubectl does) returns after the stream is
+   * recorded.
+   */
+  closed(result: { by: 'client' | 'upstream' | 'error' | 'airlock'; code: number; reason: string; error?: string }): void | Promise<void>;
 }
 
 export interface WebSocketRelayOptions {
@@ -145,15 +150,23 @@ function pipe(client: WebSocket, upstream: WebSocket, observer: RelayObserver): 
   const end = (by: 'client' | 'upstream' | 'error' | 'airlock', code: number, reason: string, error?: string) => {
     if (ended) return;
     ended = true;
-    observer.closed({ by, code, reason, ...(error ? { error } : {}) });
+    let recorded: void | Promise<void>;
+    try {
+      recorded = observer.closed({ by, code, reason, ...(error ? { error } : {}) });
+    } catch {
+      recorded = undefined;
+    }
     // A close code outside what may be sent becomes a normal closure, except an abnormal one
     // (1006: the other leg vanished without a close frame), which the survivor must not take for
     // a clean end of the command: it gets 1011.
     const sendable = code >= 3000 || [1000, 1001, 1003, 1007, 1008, 1009, 1010, 1011].includes(code) ? code : code === 1006 ? 1011 : 1000;
-    for (const ws of [client, upstream]) {
+    const close = (ws: WebSocket) => {
       if (ws.readyState === WebSocket.OPEN) ws.close(sendable, reason.slice(0, 120));
       else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-    }
+    };
+    close(upstream);
+    if (recorded instanceof Promise) void recorded.then(() => close(client), () => close(client));
+    else close(client);
   };
   const target = (direction: RelayDirection) => (direction === 'client-to-upstream' ? upstream : client);
   const source = (direction: RelayDirection) => (direction === 'client-to-upstream' ? client : upstream);
