@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, test } from 'node:test';
 import type { TerminalEvent } from '../../../evidence/terminal-recording.js';
 import { secretPatternsDetector } from '../../../masking/detectors/secret-patterns-detector.js';
 import { encodeDataFrame, encodeSynReply, encodeSynStream } from './spdy/spdy-frame-encoder.js';
 import { decodeFrames } from './spdy/spdy-frames.js';
 import { HeaderDeflater } from './spdy/spdy-headers.js';
 import { SpdySession, type Direction } from './spdy/spdy-session.js';
-import { createSpdyExecSession, type SpdyExecSummary } from './spdy-exec-session.js';
+import { MAX_LISTED_FILES } from './exec-session.js';
+import { createSpdyExecSession, type SpdyExecSessionOptions, type SpdyExecSummary } from './spdy-exec-session.js';
 import type { SpdyPeer, SpdyRelayObserver } from './spdy-relay.js';
 
 const KEY = 'AKIAFAKEFAKE7EXAMPLE';
@@ -35,7 +40,7 @@ function conversation(): { client: Buffer; server: Buffer } {
 interface Run { toClient: Buffer; toUpstream: Buffer; events: TerminalEvent[]; summary: SpdyExecSummary | undefined }
 
 /** drive feeds the conversation through a SpdySession and the observer, as spdy-relay.ts does, in the given cuts. */
-async function drive(cuts: { from: Direction; bytes: Buffer }[], observerFor = (o: SpdyRelayObserver) => o): Promise<Run> {
+async function drive(cuts: { from: Direction; bytes: Buffer }[], observerFor = (o: SpdyRelayObserver) => o, extra: Partial<SpdyExecSessionOptions> = {}): Promise<Run> {
   const run: Run = { toClient: Buffer.alloc(0), toUpstream: Buffer.alloc(0), events: [], summary: undefined };
   const observer = observerFor(createSpdyExecSession({
     offered: ['v4.channel.k8s.io', 'v3.channel.k8s.io'],
@@ -43,6 +48,7 @@ async function drive(cuts: { from: Direction; bytes: Buffer }[], observerFor = (
     onBatch: (events) => void run.events.push(...events),
     onEnd: (summary) => (run.summary = summary),
     now: () => 0,
+    ...extra,
   }));
   const out = (to: SpdyPeer, bytes: Uint8Array) => {
     if (to === 'client') run.toClient = Buffer.concat([run.toClient, bytes]);
@@ -152,4 +158,110 @@ test('versions and streams airlock cannot read are refused', () => {
   const [item] = new SpdySession().push('client', encodeSynStream({ streamId: 1, headerBlock: new HeaderDeflater().compress({ streamtype: 'data', port: '80' }) }));
   assert.throws(() => observer.frame(item!), /cannot read/);
   observer.closed({ by: 'error' });
+});
+
+/** The bytes of a real tar archive of `files` (made with the system tar), or undefined without tar. */
+function makeArchive(files: Record<string, string>): Buffer | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-spdy-tar-'));
+  try {
+    for (const [name, content] of Object.entries(files)) {
+      mkdirSync(join(dir, name, '..'), { recursive: true });
+      writeFileSync(join(dir, name), content);
+    }
+    const r = spawnSync('tar', ['--format', 'posix', '-cf', '-', ...Object.keys(files)], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+    return r.status === 0 ? r.stdout : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Two small files, one holding a secret-looking value that masking would rewrite if it ran on the archive. */
+const archive = makeArchive({ 'app.env': `AWS_ACCESS_KEY_ID=${KEY}\n`, 'conf/settings.json': '{"replicas":3}\n' });
+
+/**
+ * copyConversation is a `kubectl cp` over SPDY: the archive on stdout from the cluster (download)
+ * or on stdin from the client (upload), in DATA frames of `cut` bytes, then a stderr line and
+ * the Success status.
+ */
+function copyConversation(direction: 'upload' | 'download', tar: Buffer, cut: number): { from: Direction; bytes: Buffer }[] {
+  const c = new HeaderDeflater();
+  const s = new HeaderDeflater();
+  const client: Uint8Array[] = [];
+  const server: Uint8Array[] = [];
+  for (const type of ['error', 'stdin', 'stdout', 'stderr'] as const) {
+    client.push(encodeSynStream({ streamId: ids[type], headerBlock: c.compress({ streamtype: type }) }));
+    server.push(encodeSynReply(ids[type], s.compress({})));
+  }
+  const frames = direction === 'upload' ? client : server;
+  const id = direction === 'upload' ? ids.stdin : ids.stdout;
+  for (let at = 0; at < tar.length; at += cut) frames.push(encodeDataFrame(id, tar.subarray(at, at + cut), { fin: at + cut >= tar.length }));
+  if (direction === 'download') client.push(encodeDataFrame(ids.stdin, Buffer.alloc(0), { fin: true }));
+  server.push(encodeDataFrame(ids.stderr, Buffer.from("tar: Removing leading `/' from member names\n"), { fin: true }));
+  if (direction === 'upload') server.push(encodeDataFrame(ids.stdout, Buffer.alloc(0), { fin: true }));
+  server.push(encodeDataFrame(ids.error, Buffer.from('{"metadata":{},"status":"Success"}'), { fin: true }));
+  return [{ from: 'client', bytes: Buffer.concat(client) }, { from: 'server', bytes: Buffer.concat(server) }];
+}
+
+/** dataOf reads the DATA payload bytes relayed on one stream. */
+function dataOf(bytes: Buffer, streamId: number): Buffer {
+  const { frames } = decodeFrames(bytes);
+  return Buffer.concat(frames.flatMap(({ frame }) => (frame.type === 'data' && frame.streamId === streamId ? [Buffer.from(frame.data)] : [])));
+}
+
+describe('SpdyExecSession for kubectl cp', { skip: archive ? false : 'tar is not installed' }, () => {
+  it('a download passes the archive on stdout unchanged in any cut, lists its files and records no stdout text', async () => {
+    for (const cut of [1, 7, 512, 1000, 4096]) {
+      const run = await drive(copyConversation('download', archive!, cut), undefined, { transfer: 'download' });
+      assert.deepEqual(dataOf(run.toClient, ids.stdout), archive, `cut ${cut}: the client gets the archive byte for byte, unmasked`);
+      const transfer = run.summary?.transfer;
+      assert.deepEqual(transfer, {
+        kind: 'cp',
+        direction: 'download',
+        files: [
+          { name: 'app.env', size: KEY.length + 19, type: 'file' },
+          { name: 'conf/settings.json', size: 15, type: 'file' },
+        ],
+        bytes: archive!.length,
+        complete: true,
+      }, `cut ${cut}`);
+      assert.equal(run.summary?.bytes.stdout, archive!.length);
+      assert.deepEqual(run.events.map((e) => e.kind), ['e', 'x'], 'stderr and the exit status are recorded, the archive is not');
+      assert.ok(!JSON.stringify(run.events).includes(KEY));
+    }
+  });
+
+  it('an upload passes the archive on stdin unchanged, lists its files and records no stdin text', async () => {
+    const run = await drive(copyConversation('upload', archive!, 1000), undefined, { transfer: 'upload' });
+    assert.deepEqual(dataOf(run.toUpstream, ids.stdin), archive);
+    assert.equal(run.summary?.transfer?.direction, 'upload');
+    assert.deepEqual(run.summary?.transfer?.files.map((f) => f.name), ['app.env', 'conf/settings.json']);
+    assert.equal(run.summary?.transfer?.complete, true);
+    assert.equal(run.summary?.bytes.stdin, archive!.length);
+    assert.ok(!run.events.some((e) => e.kind === 'i'));
+    assert.deepEqual(run.events.at(-1), { t: 0, kind: 'x', data: '0' });
+  });
+
+  it('without a transfer, the same stdout is terminal output: masked and recorded', async () => {
+    const run = await drive(copyConversation('download', archive!, 4096));
+    assert.equal(run.summary?.transfer, undefined);
+    assert.notDeepEqual(dataOf(run.toClient, ids.stdout), archive);
+    assert.ok(run.events.some((e) => e.kind === 'o'));
+  });
+
+  it('stdout that is not tar ends the connection instead of passing unread', async () => {
+    const notTar = Buffer.from('x'.repeat(600));
+    await assert.rejects(drive(copyConversation('download', notTar, 600), undefined, { transfer: 'download' }), /AIRLOCK_K8S_TAR_MALFORMED|checksum/);
+  });
+
+  it(`entries past ${MAX_LISTED_FILES} are counted, not listed`, async () => {
+    const many = Object.fromEntries(Array.from({ length: MAX_LISTED_FILES + 2 }, (_, i) => [`f${i}`, '']));
+    const tar = makeArchive(many);
+    assert.ok(tar);
+    const run = await drive(copyConversation('download', tar, 65536), undefined, { transfer: 'download' });
+    assert.equal(run.summary?.transfer?.files.length, MAX_LISTED_FILES);
+    assert.equal(run.summary?.transfer?.filesOmitted, 2);
+    assert.equal(run.summary?.transfer?.complete, true);
+  });
 });

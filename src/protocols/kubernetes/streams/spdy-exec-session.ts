@@ -10,6 +10,14 @@
  * after an idle pause as an extra DATA frame on its stream (DATA frames carry no compression
  * state), and before the stream's FIN, so the client never loses masked output.
  *
+ * A `kubectl cp` (`tar` on the standard streams, see tar-command.ts) is recorded as a file
+ * transfer, as on WebSocket: the archive's DATA frames — stdout from the cluster for a download,
+ * stdin from the client for an upload — pass as received, are read as tar as they pass
+ * (transfer-listing.ts) and listed in the final entry, and are neither masked (masking would
+ * corrupt the archive; whether a copy may happen at all is policy's decision) nor recorded as
+ * terminal text. The other streams — stderr, the exit status — are recorded as usual; what is
+ * not tar on the archive's stream ends the connection.
+ *
  * `forwardSpdyExec` is the entry from forward-stream.ts: it dials the cluster through
  * spdy-relay.ts with this observer and writes the batches and the final entry to the ledger.
  */
@@ -26,6 +34,9 @@ import { upstreamHeaders } from '../upstream-headers.js';
 import { upstreamPath } from '../upstream/index.js';
 import { relaySpdy, type SpdyInject, type SpdyRelayObserver } from './spdy-relay.js';
 import { limitMessage, startSessionLimits, type LimitReason } from './session-limits.js';
+import type { TransferSummary } from './exec-session.js';
+import { detectTarTransfer, type TransferDirection } from './tar-command.js';
+import { TransferListing } from './transfer-listing.js';
 
 /** How long masked output may wait for the rest of a possible secret (as exec-session.ts). */
 export const SPDY_IDLE_FLUSH_MS = 50;
@@ -43,6 +54,8 @@ export interface SpdyExecSessionOptions {
   /** Receives each batch of terminal events, in order; a promise says when it is recorded. */
   onBatch(events: TerminalEvent[]): void | Promise<unknown>;
   onEnd(summary: SpdyExecSummary): void;
+  /** Set when the command is `tar` on the standard streams (kubectl cp): which way the archive goes. */
+  transfer?: TransferDirection;
   now?: () => number;
 }
 
@@ -55,6 +68,7 @@ export interface SpdyExecSummary {
   exit?: ExecStatus;
   error?: string;
   bytes: { stdin: number; stdout: number; stderr: number };
+  transfer?: TransferSummary;
 }
 
 type Masked = 'stdout' | 'stderr' | 'stdin';
@@ -87,6 +101,9 @@ export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyExec
   let exit: ExecStatus | undefined;
   let exitRecorded = false;
   let errorBytes = 0;
+  const listing = options.transfer ? new TransferListing(options.transfer) : undefined;
+  /** The peer that sends the archive: the cluster's stdout for a download, the client's stdin for an upload. */
+  const tarFrom = listing?.channel === 'stdout' ? 'server' : 'client';
 
   /** readExit records how the command ended once, from everything the error stream carried. */
   const readExit = (complete: boolean) => {
@@ -184,7 +201,12 @@ export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyExec
           }
         } else if (event.kind === 'data' && !event.late) {
           const type = event.streamType;
-          if (event.from === 'client') {
+          if (listing && type === listing.channel && event.from === tarFrom) {
+            // The archive passes as it is, listed, neither masked nor recorded as text.
+            bytes[listing.channel] += event.bytes.length;
+            listing.push(event.bytes);
+            if (event.fin && type === 'stdout' && outputStream.stdout === event.id) delete outputStream.stdout;
+          } else if (event.from === 'client') {
             if (type === 'stdin') {
               bytes.stdin += event.bytes.length;
               // The recorded copy of what was typed is masked; the cluster gets the keystrokes as typed.
@@ -225,6 +247,7 @@ export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyExec
         ...(exit ? { exit } : {}),
         ...(result.error ? { error: result.error } : {}),
         bytes,
+        ...(listing ? { transfer: listing.summary() } : {}),
       });
     },
   };
@@ -232,7 +255,8 @@ export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyExec
 
 /**
  * forwardSpdyExec relays an admitted SPDY/3.1 exec or attach upgrade and records it as a terminal
- * session: `stream` entries per batch, then a `response` entry (101, exit status, byte counts);
+ * session: `stream` entries per batch, then a `response` entry (101, exit status, byte counts,
+ * and for a `kubectl cp` the transfer: direction and files);
  * a cluster's refusal is recorded as its status and body. Resolves once the stream is recorded.
  */
 export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder, deps: { detectors: Detector[] }): Promise<void> {
@@ -265,11 +289,15 @@ export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder,
     },
   });
 
+  // `kubectl cp` is an exec of tar on the standard streams: recorded as the files it moved.
+  const transfer = x.info?.subresource === 'exec' ? detectTarTransfer(x.action?.command ?? []) : undefined;
+
   let chain: Promise<unknown> = Promise.resolve();
   await new Promise<void>((resolve) => {
     const observer = createSpdyExecSession({
       offered,
       detectors: deps.detectors,
+      ...(transfer ? { transfer } : {}),
       onBatch: (events) => {
         if (events.length === 0) return chain;
         const body = { contentType: 'application/vnd.airlock.terminal+json', body: JSON.stringify(events) };
