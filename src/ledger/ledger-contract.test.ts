@@ -167,6 +167,20 @@ function ledgerContract(backend: Backend): void {
       assert.equal(report.chains[0]?.entries, 400);
     });
 
+    test('onEntry sees every durable entry in sequence order, and stops after unsubscribing', async () => {
+      const { ledger } = await setup();
+      const seen: number[] = [];
+      const stop = ledger.onEntry((e) => seen.push(e.seq));
+      ledger.onEntry(() => {
+        throw new Error('a failing listener does not stop the others');
+      });
+      const entries = await Promise.all(Array.from({ length: 20 }, (_, i) => ledger.append(request(i))));
+      assert.deepEqual(seen, entries.map((e) => e.seq));
+      stop();
+      await ledger.append(request(99));
+      assert.equal(seen.length, 20);
+    });
+
     test('once append resolves, the entry is visible to a fresh connection', async () => {
       const { ledger, reader } = await setup();
       for (let i = 0; i < 5; i++) {

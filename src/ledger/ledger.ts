@@ -58,6 +58,7 @@ class StoreLedger implements Ledger {
   private scheduled = false;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  private readonly entryListeners = new Set<(entry: LedgerEntry) => void>();
   private writable = true;
   private lastError: string | undefined;
   private outage: Outage | undefined;
@@ -189,6 +190,20 @@ class StoreLedger implements Ledger {
     this.s.onAppend?.({ seconds: (performance.now() - p.started) / 1000, durable });
     if (result instanceof Error) p.reject(result);
     else p.resolve(result);
+    if (durable) {
+      for (const listener of this.entryListeners) {
+        try {
+          listener(result);
+        } catch {
+          // A listener's failure is its own; the entry is durable either way.
+        }
+      }
+    }
+  }
+
+  onEntry(listener: (entry: LedgerEntry) => void): () => void {
+    this.entryListeners.add(listener);
+    return () => this.entryListeners.delete(listener);
   }
 
   private recoveryEntry(outage: Outage): EncodedEntry {

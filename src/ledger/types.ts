@@ -171,6 +171,11 @@ export interface Ledger {
   readonly chain: string;
   /** append resolves only after the entry is committed durably; rejects with AIRLOCK_LEDGER_UNAVAILABLE otherwise. */
   append(input: EntryInput): Promise<LedgerEntry>;
+  /**
+   * onEntry calls `listener` with each entry once it is durable, in this process (approvals
+   * wake their waiters with it); the returned function unsubscribes. A throwing listener is ignored.
+   */
+  onEntry(listener: (entry: LedgerEntry) => void): () => void;
   health(): LedgerHealth;
   /** checkpoint writes a signed checkpoint now (also done every N entries / T seconds). */
   checkpoint(): Promise<Checkpoint | undefined>;

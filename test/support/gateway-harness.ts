@@ -92,6 +92,12 @@ export interface GatewayHarness {
   request(path: string, options?: RawRequest): Promise<RawResponse>;
   /** entries reads the ledger back through `openLedgerReader`, in order. */
   entries(query?: EntryQuery): Promise<LedgerEntry[]>;
+  /**
+   * waitForEntry resolves with the first entry, already recorded or appended later, that
+   * matches (woken by the ledger's onEntry, not by polling); it rejects after `timeoutMs`
+   * (default 10 s) with what it was waiting for.
+   */
+  waitForEntry(match: (entry: LedgerEntry) => boolean, what: string, timeoutMs?: number): Promise<LedgerEntry>;
   /** verify runs the offline verifier over the ledger with the data dir's public key. */
   verify(): Promise<VerifyReport>;
   /** close stops airlock and the fake and removes the temp dirs; safe to call twice. */
@@ -211,6 +217,28 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
           for await (const entry of reader.entries(query)) out.push(entry);
           return out;
         }),
+      waitForEntry(match, what, timeoutMs = 10_000) {
+        return new Promise<LedgerEntry>((resolve, reject) => {
+          let done = false;
+          const finish = (entry: LedgerEntry | Error) => {
+            if (done) return;
+            done = true;
+            stop();
+            clearTimeout(timer);
+            if (entry instanceof Error) reject(entry);
+            else resolve(entry);
+          };
+          // Subscribe first, then read what is there: an entry landing in between is not missed.
+          const stop = started.ledger.onEntry((entry) => {
+            if (match(entry)) finish(entry);
+          });
+          const timer = setTimeout(() => finish(new Error(`no ledger entry for ${what} within ${timeoutMs} ms`)), timeoutMs);
+          withReader(async (reader) => {
+            for await (const entry of reader.entries({})) if (match(entry)) return entry;
+            return undefined;
+          }).then((entry) => entry && finish(entry), (err: Error) => finish(err));
+        });
+      },
       verify: () => withReader((reader) => verifyLedger(reader, { publicKey: exportLedgerPublicKey(dataDir) })),
       close,
     };
