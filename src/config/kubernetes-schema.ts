@@ -74,6 +74,11 @@ const streamsSchema = z
     idleTimeout: positiveDuration.prefault('30m'),
     /** No exec or attach session lasts longer than this, however busy. */
     maxDuration: positiveDuration.prefault('8h'),
+    /**
+     * Port-forward connections are always recorded (open, close, port, bytes each way); with
+     * this on, the bytes they carry are recorded too, masked by the stream detectors.
+     */
+    portForwardCapture: booleanSchema.default(false),
   })
   .prefault({});
 
@@ -90,7 +95,7 @@ export const kubernetesConnectionSchema = z.strictObject({
   serviceAccountTokens: booleanSchema.default(false),
   /** Largest request body airlock reads (bytes; the apiserver's own limit is 3 MiB). */
   maxRequestBody: z.number().int().positive().default(3 * 1024 * 1024),
-  /** Limits on exec and attach sessions; a session also ends when the caller's token expires. */
+  /** Limits on exec, attach and port-forward sessions (a session also ends when the caller's token expires), and port-forward capture. */
   streams: streamsSchema,
   /** A sandbox is the built-in local fake API server of the quick start; set by airlock only. */
   sandbox: booleanSchema.default(false),

@@ -3,7 +3,7 @@
  * KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false): output reaches the client with planted secrets
  * masked, stdin and the exit status pass, and each session is recorded as a replayable terminal
  * session exactly like the WebSocket path, with no planted secret in the record. A policy denial
- * refuses the SPDY upgrade too, and SPDY port-forward stays refused.
+ * refuses the SPDY upgrade too. (SPDY port-forward: port-forward.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -1,8 +1,9 @@
 /**
  * Forwarding an upgrade request (exec, attach, port-forward). exec and attach — over WebSocket
  * (websocket-relay.ts) or SPDY/3.1 (spdy-relay.ts) — are relayed, masked and recorded as
- * terminal sessions (`kubectl cp` as a file transfer). Streams airlock cannot yet read —
- * port-forward — are refused with a plain message, never passed unread.
+ * terminal sessions (`kubectl cp` as a file transfer); port-forward, in each of its forms, is
+ * relayed and recorded connection by connection (forward-port-forward.ts). Any other stream
+ * (a proxy upgrade) is refused with a plain message, never passed unread.
  */
 import type { ResponseRecorder } from '../../../gateway/adapter.js';
 import type { Detector } from '../../../masking/detectors/detector.js';
@@ -15,6 +16,7 @@ import { createExecSession } from './exec-session.js';
 import { detectTarTransfer } from './tar-command.js';
 import { relayWebSocket } from './websocket-relay.js';
 import { forwardSpdyExec } from './spdy-exec-session.js';
+import { forwardSpdyPortForward, forwardWebSocketPortForward } from './forward-port-forward.js';
 
 export interface StreamDeps {
   detectors: Detector[];
@@ -41,21 +43,18 @@ export async function forwardStream(x: KubeExchange, record: ResponseRecorder, d
     if (!/^spdy\/3\.1$/i.test(String(req.headers.upgrade ?? '').trim())) {
       return refuseStream(x, record, 400, `airlock relays streams over WebSocket or SPDY/3.1 only; this client asked for "${String(req.headers.upgrade ?? '')}"`);
     }
+    if (sub === 'portforward') return forwardSpdyPortForward(x, record, deps);
     if (sub !== 'exec' && sub !== 'attach') {
-      return refuseStream(
-        x,
-        record,
-        400,
-        `airlock records ${sub || 'streams'} over WebSocket only, and this client asked for SPDY; use kubectl 1.31 or later (without KUBECTL_PORT_FORWARD_WEBSOCKETS=false)`,
-      );
+      return refuseStream(x, record, 400, `airlock does not relay ${sub || 'this stream'} (only exec, attach and port-forward are recorded), so it was refused`);
     }
     return forwardSpdyExec(x, record, deps);
   }
+  const { protocols } = splitBearerSubprotocol(parseSubprotocolHeader(req.headers['sec-websocket-protocol']));
+  if (sub === 'portforward') return forwardWebSocketPortForward(x, record, deps, protocols);
   if (sub !== 'exec' && sub !== 'attach') {
-    return refuseStream(x, record, 400, `airlock does not yet relay ${sub || 'this stream'} (port-forward and proxy streams are not recorded yet), so it was refused`);
+    return refuseStream(x, record, 400, `airlock does not relay ${sub || 'this stream'} (only exec, attach and port-forward are recorded), so it was refused`);
   }
 
-  const { protocols } = splitBearerSubprotocol(parseSubprotocolHeader(req.headers['sec-websocket-protocol']));
   const url = new URL(upstreamPath(conn.upstream, x.target), conn.upstream.baseUrl);
   url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
   // Detach the socket from the placeholder HTTP response: the relay owns it from here on.

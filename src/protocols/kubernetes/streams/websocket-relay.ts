@@ -75,13 +75,25 @@ export function relayWebSocket(options: WebSocketRelayOptions): Promise<RelaySta
   for (const [name, value] of Object.entries(options.headers)) if (!handshakeHeaders.has(name.toLowerCase())) headers[name] = value;
   const protocols = options.protocols;
 
+  // `ws` accepts only RFC 7230 tokens as subprotocols, and `SPDY/3.1+portforward.k8s.io` has a
+  // '/': such names travel under stand-in tokens inside airlock and by their real names on the wire.
+  const names = new SubprotocolNames(protocols);
+
   return new Promise<RelayStart>((resolve) => {
     let settled = false;
-    const upstream = new WebSocket(options.upstreamUrl, protocols, {
+    const upstream = new WebSocket(options.upstreamUrl, names.tokens, {
       headers,
       perMessageDeflate: false,
       handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
       ...options.tls,
+      finishRequest: (request) => {
+        if (protocols.length > 0) request.setHeader('Sec-WebSocket-Protocol', protocols.join(', '));
+        request.end();
+      },
+    });
+    upstream.once('upgrade', (response) => {
+      const chosen = response.headers['sec-websocket-protocol'];
+      if (typeof chosen === 'string') response.headers['sec-websocket-protocol'] = names.token(chosen);
     });
 
     upstream.once('unexpected-response', (_request, response) => {
@@ -111,7 +123,7 @@ export function relayWebSocket(options: WebSocketRelayOptions): Promise<RelaySta
     });
 
     upstream.once('open', () => {
-      const chosen = upstream.protocol;
+      const chosen = names.name(upstream.protocol);
       const refused = observer.accept(chosen);
       if (refused !== undefined) {
         settled = true;
@@ -121,11 +133,14 @@ export function relayWebSocket(options: WebSocketRelayOptions): Promise<RelaySta
         resolve({ upgraded: false, status: 502, body, error: refused });
         return;
       }
+      // The client's offer was read already; ws sees a stand-in (or none) and answers `chosen`.
+      if (chosen) req.headers['sec-websocket-protocol'] = 'airlock-chosen';
+      else delete req.headers['sec-websocket-protocol'];
       const server = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: () => chosen || false });
       server.handleUpgrade(req, socket, head, (client) => {
         settled = true;
         resolve({ upgraded: true, protocol: chosen });
-        pipe(client, upstream, observer);
+        pipe(client, upstream, chosen, observer);
       });
     });
   });
@@ -145,7 +160,35 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
-function pipe(client: WebSocket, upstream: WebSocket, observer: RelayObserver): void {
+/** RFC 7230 token characters: the subprotocol names `ws` accepts as they are. */
+const TOKEN = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
+
+/** SubprotocolNames maps subprotocol names that are not tokens to stand-in tokens and back. */
+class SubprotocolNames {
+  readonly tokens: string[];
+  readonly #toName = new Map<string, string>();
+  readonly #toToken = new Map<string, string>();
+
+  constructor(names: readonly string[]) {
+    this.tokens = names.map((name, i) => {
+      if (TOKEN.test(name)) return name;
+      const token = `airlock-subprotocol-${i}`;
+      this.#toName.set(token, name);
+      this.#toToken.set(name, token);
+      return token;
+    });
+  }
+
+  token(name: string): string {
+    return this.#toToken.get(name) ?? name;
+  }
+
+  name(token: string): string {
+    return this.#toName.get(token) ?? token;
+  }
+}
+
+function pipe(client: WebSocket, upstream: WebSocket, protocol: string, observer: RelayObserver): void {
   let ended = false;
   const end = (by: 'client' | 'upstream' | 'error' | 'airlock', code: number, reason: string, error?: string) => {
     if (ended) return;
@@ -193,7 +236,7 @@ function pipe(client: WebSocket, upstream: WebSocket, observer: RelayObserver): 
       if (out !== null) inject(direction, out, binary);
     });
   };
-  observer.open(upstream.protocol, inject, (code, reason) => end('airlock', code, reason));
+  observer.open(protocol, inject, (code, reason) => end('airlock', code, reason));
   relay(client, 'client-to-upstream');
   relay(upstream, 'upstream-to-client');
   client.on('close', (code, reason) => end('client', code, reason.toString()));

@@ -1,0 +1,178 @@
+/**
+ * Forwarding an admitted pods/portforward upgrade: over SPDY/3.1 through spdy-relay.ts, over
+ * WebSocket (tunnelled SPDY or channels) through websocket-relay.ts, read and recorded by
+ * port-forward-session.ts. The ledger gets `stream` entries with the connections' events, then
+ * one `response` entry (101 and the summary: connections, ports, bytes each way, errors, how
+ * it ended). Session limits apply as to exec: past them the session is cut and the reason recorded.
+ */
+import type { ResponseRecorder } from '../../../gateway/adapter.js';
+import type { PortForwardEvent } from '../../../evidence/port-forward-recording.js';
+import type { Detector } from '../../../masking/detectors/detector.js';
+import type { KubeExchange } from '../kube-exchange.js';
+import { upstreamHeaders } from '../upstream-headers.js';
+import { upstreamPath } from '../upstream/index.js';
+import { parsePortsQuery } from './channel/index.js';
+import { spdyPortForwardObserver, webSocketPortForwardObserver, type PortForwardEnd } from './port-forward-session.js';
+import { limitMessage, startSessionLimits, type LimitReason } from './session-limits.js';
+import { relaySpdy, type SpdyRelayObserver } from './spdy-relay.js';
+import type { CloseRelay, RelayObserver } from './websocket-relay.js';
+import { relayWebSocket } from './websocket-relay.js';
+
+const CONTENT_TYPE = 'application/vnd.airlock.port-forward+json';
+
+/** ledgerWriter serialises a session's batches and final entry, in order. */
+function ledgerWriter(record: ResponseRecorder) {
+  let chain: Promise<unknown> = Promise.resolve();
+  return {
+    batch(events: PortForwardEvent[]): void {
+      if (events.length === 0) return;
+      const body = { contentType: CONTENT_TYPE, body: JSON.stringify(events) };
+      chain = chain.then(() => record.stream({ body, data: { portForward: true, events: events.length } })).catch(() => undefined);
+    },
+    end(end: PortForwardEnd, limit: { reason: LimitReason; message: string } | undefined): Promise<void> {
+      this.batch(end.events);
+      const data = { portForward: true, ...end.summary, ...(limit ? { closedBy: 'airlock', limit } : {}) };
+      const done = chain.then(() => record.response({ status: 101, data })).catch(() => undefined);
+      chain = done;
+      return done.then(() => undefined);
+    },
+  };
+}
+
+function limitsOf(x: KubeExchange) {
+  const streams = x.conn!.config.streams;
+  return { idleTimeoutMs: streams.idleTimeout, maxDurationMs: streams.maxDuration, tokenExpiresAtMs: x.identity!.expiresAt * 1000 };
+}
+
+/** forwardWebSocketPortForward relays port-forward over WebSocket; resolves once it is recorded. */
+export async function forwardWebSocketPortForward(x: KubeExchange, record: ResponseRecorder, deps: { detectors: Detector[] }, protocols: string[]): Promise<void> {
+  const { conn, req } = x;
+  if (!conn || x.target === undefined || !x.identity || !x.upgradeSocket) throw new Error('forwardWebSocketPortForward needs an admitted upgrade');
+  const url = new URL(upstreamPath(conn.upstream, x.target), conn.upstream.baseUrl);
+  url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+  // The channel form needs the ports; a missing or bad list is the cluster's to refuse.
+  let ports: number[] = [];
+  try {
+    ports = parsePortsQuery(url.searchParams.getAll('ports'));
+  } catch {
+    ports = [];
+  }
+  x.res.detachSocket(x.upgradeSocket as never);
+
+  const ledger = ledgerWriter(record);
+  const limits = limitsOf(x);
+  let limitHit: { reason: LimitReason; message: string } | undefined;
+  let closeRelay: CloseRelay | undefined;
+  const limiter = startSessionLimits({
+    ...limits,
+    onLimit: (reason) => {
+      limitHit = { reason, message: limitMessage(reason, limits) };
+      closeRelay?.(1000, limitHit.message);
+    },
+  });
+  await new Promise<void>((resolve) => {
+    const inner = webSocketPortForwardObserver({
+      offered: protocols,
+      ports,
+      detectors: deps.detectors,
+      capture: conn.config.streams.portForwardCapture,
+      onBatch: (events) => ledger.batch(events),
+      onOpen: (close) => (closeRelay = close),
+      onEnd: (end) => {
+        limiter.stop();
+        const done = ledger.end(end, limitHit);
+        void done.then(resolve);
+        return done;
+      },
+    });
+    const observer: RelayObserver = {
+      accept: (p) => inner.accept(p),
+      open: (p, inject, close) => inner.open(p, inject, close),
+      message: (direction, data, binary) => {
+        limiter.activity();
+        return inner.message(direction, data, binary);
+      },
+      closed: (result) => inner.closed(result),
+    };
+    relayWebSocket({
+      req,
+      socket: x.upgradeSocket!,
+      head: x.upgradeHead ?? Buffer.alloc(0),
+      upstreamUrl: url.href,
+      protocols,
+      headers: upstreamHeaders(req.headers, {
+        authorization: conn.upstream.authorization(),
+        impersonation: x.impersonation ?? conn.impersonate(x.identity!),
+        auditId: x.id,
+      }),
+      tls: conn.upstream.tlsOptions(),
+      observer,
+    }).then(async (start) => {
+      if (!start.upgraded) {
+        limiter.stop();
+        await record.response({ status: start.status, body: { contentType: 'application/json', body: start.body }, ...(start.error ? { data: { error: start.error } } : {}) }).catch(() => undefined);
+        resolve();
+      }
+    }, () => resolve());
+  });
+}
+
+/** forwardSpdyPortForward relays port-forward over SPDY/3.1; resolves once it is recorded. */
+export async function forwardSpdyPortForward(x: KubeExchange, record: ResponseRecorder, deps: { detectors: Detector[] }): Promise<void> {
+  const { conn, req } = x;
+  if (!conn || x.target === undefined || !x.identity || !x.upgradeSocket) throw new Error('forwardSpdyPortForward needs an admitted upgrade');
+  const headers = upstreamHeaders(req.headers, {
+    authorization: conn.upstream.authorization(),
+    impersonation: x.impersonation ?? conn.impersonate(x.identity),
+    auditId: x.id,
+  });
+  x.res.detachSocket(x.upgradeSocket as never);
+
+  const ledger = ledgerWriter(record);
+  const limits = limitsOf(x);
+  let limitHit: { reason: LimitReason; message: string } | undefined;
+  const limiter = startSessionLimits({
+    ...limits,
+    onLimit: (reason) => {
+      // SPDY port-forward has no stream to tell the client why: the connection is cut and the
+      // reason recorded.
+      limitHit = { reason, message: limitMessage(reason, limits) };
+      x.upgradeSocket?.destroy();
+    },
+  });
+  await new Promise<void>((resolve) => {
+    const inner = spdyPortForwardObserver({
+      detectors: deps.detectors,
+      capture: conn.config.streams.portForwardCapture,
+      onBatch: (events) => ledger.batch(events),
+      onEnd: (end) => {
+        limiter.stop();
+        void ledger.end(end, limitHit).then(resolve);
+      },
+    });
+    const observer: SpdyRelayObserver = {
+      accept: (p) => inner.accept(p),
+      open: (p, inject) => inner.open(p, inject),
+      frame: (item) => {
+        limiter.activity();
+        return inner.frame(item);
+      },
+      closed: (result) => inner.closed(result),
+    };
+    relaySpdy({
+      socket: x.upgradeSocket!,
+      head: x.upgradeHead ?? Buffer.alloc(0),
+      upstreamUrl: new URL(upstreamPath(conn.upstream, x.target!), conn.upstream.baseUrl),
+      method: req.method ?? 'POST',
+      headers,
+      tls: conn.upstream.tlsOptions(),
+      observer,
+    }).then(async (start) => {
+      if (!start.upgraded) {
+        limiter.stop();
+        await record.response({ status: start.status, body: { contentType: 'application/json', body: start.body }, ...(start.error ? { data: { error: start.error } } : {}) }).catch(() => undefined);
+        resolve();
+      }
+    }, () => resolve());
+  });
+}
