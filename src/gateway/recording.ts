@@ -53,6 +53,7 @@ export function requestEntry(x: Exchange, data: Record<string, unknown>): EntryI
           message: d.message,
           ...(d.defaulted ? { defaulted: true } : {}),
           ...(d.mask?.secrets === 'clear' ? { unmasked: ['secrets'] } : {}),
+          ...(d.mask?.detectors?.length ? { maskDetectors: d.mask.detectors } : {}),
         }
       : undefined,
     request: x.recordedRequest,

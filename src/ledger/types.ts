@@ -42,6 +42,8 @@ export interface RecordedDecision {
   defaulted?: boolean;
   /** What the decision let the caller see unmasked (break-glass), e.g. `['secrets']`. */
   unmasked?: string[];
+  /** Stream detectors a rule added to the defaults for this caller (e.g. `['pii']`). */
+  maskDetectors?: string[];
 }
 
 /**

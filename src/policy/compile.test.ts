@@ -97,10 +97,27 @@ describe('policy file errors name the file, the line and what is wrong', () => {
     { title: 'a wrong default', source: base.replace('default: deny', 'default: review'), expect: ['policy.yaml:1:10:', 'must be allow or deny'] },
     { title: 'a duplicate rule name', source: `${base}  - name: a\n    match: "false"\n    effect: allow\n`, expect: ['policy.yaml:7:11:', 'rule "a"', 'duplicate rule name (first used on line 3)'] },
     { title: 'an invalid rule name', source: base.replace('name: a', 'name: Bad_Name'), expect: ['policy.yaml:3:11:', 'rule "Bad_Name"', 'lowercase letters'] },
+    { title: 'a window on a deny rule', source: `${base}    window: 30m\n`, expect: ['rule "a"', 'window is only valid on review rules'] },
+    { title: 'a window that is not a duration', source: base.replace('effect: deny', 'effect: review') + '    window: soon\n', expect: ['rule "a"', 'window: must be a duration such as 30m or 2h'] },
+    { title: 'a window longer than a day', source: base.replace('effect: deny', 'effect: review') + '    window: 48h\n', expect: ['rule "a"', 'must be longer than 0 and at most 1d'] },
     { title: 'approvers on a deny rule', source: `${base}    approvers: [group:sre]\n`, expect: ['policy.yaml:7:16:', 'rule "a"', 'approvers is only valid on review rules'] },
     { title: 'approvals on an allow rule', source: base.replace('effect: deny', 'effect: allow') + '    approvals: 2\n', expect: ['rule "a"', 'approvals is only valid on review rules'] },
     { title: 'unmask on a review rule', source: base.replace('effect: deny', 'effect: review') + '    unmask: [secrets]\n', expect: ['rule "a"', 'unmask is only valid on allow rules'] },
     { title: 'unmask of something unknown', source: base.replace('effect: deny', 'effect: allow') + '    unmask: [passwords]\n', expect: ['rule "a"', 'must be secrets'] },
+    { title: 'mask on a deny rule', source: `${base}    mask: [pii]\n`, expect: ['policy.yaml:7:11:', 'rule "a"', 'mask is only valid on allow rules'] },
+    { title: 'mask on a review rule', source: base.replace('effect: deny', 'effect: review') + '    mask: [pii]\n', expect: ['policy.yaml:7:11:', 'rule "a"', 'mask is only valid on allow rules'] },
+    {
+      title: 'mask naming an unknown detector (at the name itself)',
+      source: base.replace('effect: deny', 'effect: allow') + '    mask: [pii, email]\n',
+      expect: ['policy.yaml:7:17:', 'rule "a"', 'mask: unknown detector "email" (known: secretlint, jwt, private-key, pii)'],
+    },
+    {
+      title: 'mask naming an unknown detector in a block list',
+      source: base.replace('effect: deny', 'effect: allow') + '    mask:\n      - jwt\n      - PII\n',
+      expect: ['policy.yaml:9:9:', 'unknown detector "PII"'],
+    },
+    { title: 'an empty mask', source: base.replace('effect: deny', 'effect: allow') + '    mask: []\n', expect: ['policy.yaml:7:11:', 'rule "a"', 'rules.0.mask: must list at least one detector'] },
+    { title: 'a mask that is not a list', source: base.replace('effect: deny', 'effect: allow') + '    mask: pii\n', expect: ['policy.yaml:7:11:', 'rule "a"', 'rules.0.mask: Invalid input: expected array'] },
     { title: 'a malformed approver', source: base.replace('effect: deny', 'effect: review') + '    approvers: [sre]\n', expect: ['rule "a"', '"group:NAME" or "user:SUBJECT"'] },
     { title: 'zero approvals', source: base.replace('effect: deny', 'effect: review') + '    approvals: 0\n', expect: ['rule "a"', 'must be at least 1'] },
     { title: 'a deny rule without a message', source: base.replace('    message: m\n', ''), expect: ['rule "a"', 'message is required on deny rules'] },
@@ -152,10 +169,10 @@ describe('compiled policy', () => {
     const p = compilePolicy(source);
     assert.equal(p.default, 'deny');
     assert.deepEqual(
-      p.rules.map((r) => ({ ...r, approvers: [...r.approvers], unmask: [...r.unmask] })),
+      p.rules.map((r) => ({ ...r, approvers: [...r.approvers], unmask: [...r.unmask], mask: [...r.mask] })),
       [
-        { name: 'reads', effect: 'allow', match: 'request.verb in ["get", "list"]', message: 'allowed by rule "reads"', approvers: [], approvals: 1, unmask: [], line: 4 },
-        { name: 'ddl', effect: 'review', match: 'request.protocol == "postgres" && request.verb == "ddl"', message: 'DDL needs a DBA', approvers: ['group:dba', 'user:carol'], approvals: 2, unmask: [], line: 7 },
+        { name: 'reads', effect: 'allow', match: 'request.verb in ["get", "list"]', message: 'allowed by rule "reads"', approvers: [], approvals: 1, unmask: [], mask: [], line: 4 },
+        { name: 'ddl', effect: 'review', match: 'request.protocol == "postgres" && request.verb == "ddl"', message: 'DDL needs a DBA', approvers: ['group:dba', 'user:carol'], approvals: 2, unmask: [], mask: [], line: 7 },
       ],
     );
     assert.equal(p.source, source);

@@ -83,7 +83,9 @@ function compiledRule(r: RuleSpec): CompiledRule {
     message: r.message ?? `allowed by rule "${r.name}"`,
     approvers: Object.freeze([...new Set(r.approvers)]),
     approvals: r.approvals,
+    ...(r.window ? { window: Object.freeze({ ...r.window }) } : {}),
     unmask: Object.freeze([...r.unmask]),
+    mask: Object.freeze([...new Set(r.mask)]),
     line: r.line,
   });
 }

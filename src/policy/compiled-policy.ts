@@ -22,8 +22,15 @@ export interface CompiledRule {
   readonly approvers: readonly string[];
   /** Review rules: how many distinct approvals are needed. */
   readonly approvals: number;
+  /** Review rules: an approval covers what this rule matches (same connection and namespace) for this long. */
+  readonly window?: { readonly ms: number; readonly text: string };
   /** Allow rules: what a caller this rule allows may see unmasked (`secrets`). */
   readonly unmask: readonly string[];
+  /**
+   * Allow rules: stream detectors (`pii`, …) added to the gateway's defaults for the callers
+   * this rule allows, deduplicated; empty when the rule adds none.
+   */
+  readonly mask: readonly string[];
   /** Line of the rule in the policy file. */
   readonly line: number;
 }

@@ -17,14 +17,26 @@ export interface Decision {
    * only when it names types or keys, not values.
    */
   errors?: { rule: string; error: string }[];
-  /** Review parameters from the winning review rule(s): approvers united, the largest approval count. */
-  review?: { approvers: string[]; approvals: number; rules: string[] };
-  /** Masking plan selected by the decision (filled by later issues). */
+  /**
+   * Review parameters from the winning review rule(s): approvers united, the largest approval
+   * count, and a window grant only when every matching rule grants one (the shortest).
+   */
+  review?: { approvers: string[]; approvals: number; rules: string[]; window?: { ms: number; text: string } };
+  /**
+   * Masking chosen by the matching allow rules; absent when none says anything, and then the
+   * defaults apply (Secret values masked, streams masked with the gateway's detectors).
+   */
   mask?: MaskPlan;
 }
 
-/** MaskPlan says which masking applies to a response; `clear` lists what may be shown unmasked. */
+/** MaskPlan says how the responses to an allowed request are masked, beyond the defaults. */
 export interface MaskPlan {
+  /** `clear`: a rule with `unmask: [secrets]` lets the caller see Secret values (break-glass). */
   secrets: 'mask' | 'clear';
+  /**
+   * Stream detectors (`pii`, …) the rules' `mask` lists add to the gateway's defaults for
+   * exec/attach output, recorded stdin, container logs and captured port-forward bytes:
+   * the sorted union over every matching allow rule. Absent when no rule adds any.
+   */
   detectors?: string[];
 }

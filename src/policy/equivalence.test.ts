@@ -81,22 +81,66 @@ const ruleMatch = fc
   .tuple(fc.array(atom, { maxLength: 3 }), expr)
   .map(([guards, body]) => [...guards, `(${body})`].join(' && '));
 
+/** Allow rules may add stream detectors (`mask`) and grant clear Secret values (`unmask`). */
+const detectorNames = ['secretlint', 'jwt', 'private-key', 'pii'];
+const allowMasking = fc.record({ mask: fc.subarray(detectorNames), unmask: fc.boolean() });
+
+/** Rule source text; allow rules may carry masking. */
+function policyText(def: string, rules: [string, string, string[], number, { mask: string[]; unmask: boolean }][]): string {
+  const lines = [`default: ${def}`, 'rules:'];
+  rules.forEach(([match, effect, approvers, approvals, masking], i) => {
+    lines.push(`  - name: rule-${i}`, `    match: ${JSON.stringify(match)}`, `    effect: ${effect}`, `    message: rule ${i}`);
+    if (effect === 'review') {
+      if (approvers.length > 0) lines.push(`    approvers: ${JSON.stringify(approvers)}`);
+      lines.push(`    approvals: ${approvals}`);
+    }
+    if (effect === 'allow') {
+      if (masking.mask.length > 0) lines.push(`    mask: ${JSON.stringify(masking.mask)}`);
+      if (masking.unmask) lines.push('    unmask: [secrets]');
+    }
+  });
+  return lines.join('\n') + '\n';
+}
+
 const policySource = fc
   .tuple(
     fc.constantFrom('allow', 'deny'),
-    fc.array(fc.tuple(ruleMatch, fc.constantFrom('allow', 'deny', 'review'), fc.subarray(groups.map((g) => `group:${g}`)), fc.integer({ min: 1, max: 3 })), { maxLength: 12 }),
+    fc.array(
+      fc.tuple(ruleMatch, fc.constantFrom('allow', 'deny', 'review'), fc.subarray(groups.map((g) => `group:${g}`)), fc.integer({ min: 1, max: 3 }), allowMasking),
+      { maxLength: 12 },
+    ),
   )
-  .map(([def, rules]) => {
-    const lines = [`default: ${def}`, 'rules:'];
-    rules.forEach(([match, effect, approvers, approvals], i) => {
-      lines.push(`  - name: rule-${i}`, `    match: ${JSON.stringify(match)}`, `    effect: ${effect}`, `    message: rule ${i}`);
-      if (effect === 'review') {
-        if (approvers.length > 0) lines.push(`    approvers: ${JSON.stringify(approvers)}`);
-        lines.push(`    approvals: ${approvals}`);
-      }
-    });
-    return lines.join('\n') + '\n';
-  });
+  .map(([def, rules]) => policyText(def, rules));
+
+/**
+ * Policies in which several allow rules often match the same request (conditions that are
+ * often true, mostly allow rules), so that the union of their masking is exercised.
+ */
+const oftenTrue = fc.constantFrom(
+  'true',
+  'identity.kind == "agent"',
+  'request.verb == "get"',
+  'has(request.verb)',
+  '"sre" in identity.groups',
+  'request.verb in ["get", "delete", "create"]',
+  'has(request.name) || identity.subject.startsWith("agent:")',
+  'size(identity.groups) >= 0',
+);
+const overlappingAllowSource = fc
+  .tuple(
+    fc.constantFrom('allow', 'deny'),
+    fc.array(
+      fc.tuple(
+        fc.oneof({ weight: 3, arbitrary: oftenTrue }, { weight: 1, arbitrary: ruleMatch }),
+        fc.constantFrom('allow', 'allow', 'allow', 'allow', 'allow', 'allow', 'deny', 'review'),
+        fc.constant<string[]>([]),
+        fc.constant(1),
+        allowMasking,
+      ),
+      { maxLength: 10 },
+    ),
+  )
+  .map(([def, rules]) => policyText(def, rules));
 
 /** Values a request field may hold: mostly strings from the pool, sometimes anything. */
 const fieldValue = fc.oneof(
@@ -171,6 +215,27 @@ describe('the fast path decides exactly like plain cel-js evaluation', () => {
         for (const i of inputs) assert.deepStrictEqual(evaluatePolicy(policy, i), evaluatePolicyReference(policy, i));
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('an allow decision masks with the union over every allow rule that matches, not the first hit', () => {
+    fc.assert(
+      fc.property(overlappingAllowSource, fc.array(input, { minLength: 1, maxLength: 25 }), (source, inputs) => {
+        const policy = compilePolicy(source);
+        const byName = new Map(policy.rules.map((r) => [r.name, r]));
+        for (const i of inputs) {
+          const d = evaluatePolicy(policy, i);
+          assert.deepStrictEqual(d, evaluatePolicyReference(policy, i));
+          // Which rules match comes from the plain evaluation of every rule.
+          const reference = evaluatePolicyReference(policy, i);
+          const matched = reference.effect === 'allow' ? reference.rules.map((n) => byName.get(n)!) : [];
+          const detectors = [...new Set(matched.flatMap((r) => r.mask))].sort();
+          const clear = matched.some((r) => r.unmask.includes('secrets'));
+          const expected = detectors.length > 0 || clear ? { secrets: clear ? 'clear' : 'mask', ...(detectors.length > 0 ? { detectors } : {}) } : undefined;
+          assert.deepStrictEqual(d.mask, expected);
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 

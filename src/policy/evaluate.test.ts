@@ -35,6 +35,7 @@ interface Rule {
   message?: string;
   approvers?: string[];
   approvals?: number;
+  window?: string;
 }
 
 function policy(defaultEffect: 'allow' | 'deny', rules: Rule[]) {
@@ -44,6 +45,7 @@ function policy(defaultEffect: 'allow' | 'deny', rules: Rule[]) {
     yaml.push(`    message: ${JSON.stringify(r.message ?? `${r.name} says ${r.effect}`)}`);
     if (r.approvers) yaml.push(`    approvers: ${JSON.stringify(r.approvers)}`);
     if (r.approvals) yaml.push(`    approvals: ${r.approvals}`);
+    if (r.window) yaml.push(`    window: ${r.window}`);
   }
   return compilePolicy(yaml.join('\n') + '\n', { file: 'test.yaml' });
 }
@@ -100,6 +102,19 @@ describe('decision order', () => {
     const d = decide(p, { request: k8s({}), identity: agent });
     assert.equal(d.effect, 'review');
     assert.deepEqual(d.review, { approvers: ['group:sre', 'user:bob', 'group:dba'], approvals: 2, rules: ['r1', 'r2'] });
+  });
+
+  it('a window grant applies only when every matching review rule grants one, and the shortest wins', () => {
+    const both = decide(policy('allow', [
+      { name: 'w1', match: 'true', effect: 'review', window: '30m' },
+      { name: 'w2', match: 'true', effect: 'review', window: '2h' },
+    ]), { request: k8s({}), identity: agent });
+    assert.deepEqual(both.review?.window, { ms: 30 * 60_000, text: '30m' });
+    const mixed = decide(policy('allow', [
+      { name: 'w1', match: 'true', effect: 'review', window: '30m' },
+      { name: 'once', match: 'true', effect: 'review' },
+    ]), { request: k8s({}), identity: agent });
+    assert.equal(mixed.review?.window, undefined, 'a rule that grants one request keeps it to one request');
   });
 
   it('an allow rule without a message gets one naming the rule', () => {
@@ -268,6 +283,98 @@ describe('break-glass: clear values are a decision', () => {
   it('without the rule matching, values stay masked (no mask plan means masked)', () => {
     const d = evaluatePolicy(policy, { request, identity: { ...base, groups: ['dev'] } });
     assert.equal(d.effect, 'allow');
+    assert.equal(d.mask, undefined);
+  });
+});
+
+describe('mask: detectors added per rule, for the callers it matches', () => {
+  const maskPolicy = compilePolicy(
+    [
+      'default: deny',
+      'rules:',
+      '  - name: reads',
+      '    match: request.verb in ["get", "list"]',
+      '    effect: allow',
+      '  - name: prod-agents-no-pii',
+      '    match: identity.kind == "agent" && has(request.namespace) && request.namespace == "prod"',
+      '    effect: allow',
+      '    mask: [pii]',
+      '  - name: shells-mask-keys',
+      '    match: has(request.subresource) && request.subresource == "exec"',
+      '    effect: allow',
+      '    mask: [private-key, jwt, private-key]',
+      '  - name: long-names',
+      '    match: has(request.name) && size(request.name) > 20',
+      '    effect: allow',
+      '    mask: [secretlint]',
+      '  - name: broken-allow',
+      '    match: request.nosuch == "x"',
+      '    effect: allow',
+      '    mask: [secretlint]',
+      '  - name: no-kube-system-shells',
+      '    match: has(request.namespace) && request.namespace == "kube-system" && has(request.subresource)',
+      '    effect: deny',
+      '    message: no shells in kube-system',
+      '  - name: staging-writes-need-approval',
+      '    match: has(request.namespace) && request.namespace == "staging" && request.verb == "create"',
+      '    effect: review',
+      '    message: staging writes need an approval',
+      '  - name: break-glass',
+      '    match: request.resource == "secrets" && "breakglass" in identity.groups',
+      '    effect: allow',
+      '    unmask: [secrets]',
+      '    mask: [pii]',
+      '',
+    ].join('\n'),
+  );
+  const both = (input: PolicyInput) => {
+    const fast = evaluatePolicy(maskPolicy, input);
+    assert.deepStrictEqual(fast, evaluatePolicyReference(maskPolicy, input));
+    return fast;
+  };
+  const exec = (namespace: string) => k8s({ verb: 'create', resource: 'pods', subresource: 'exec', namespace, name: 'web-1' });
+
+  it('an agent in prod gets pii; a person in prod and an agent elsewhere do not', () => {
+    const agentProd = both({ request: k8s({ resource: 'pods', namespace: 'prod' }), identity: agent });
+    assert.deepEqual(agentProd.rules, ['reads', 'prod-agents-no-pii']);
+    assert.deepEqual(agentProd.mask, { secrets: 'mask', detectors: ['pii'] });
+    const personProd = both({ request: k8s({ resource: 'pods', namespace: 'prod' }), identity: sre });
+    assert.deepEqual(personProd.rules, ['reads']);
+    assert.equal(personProd.mask, undefined, 'no rule added anything: the defaults apply');
+    assert.equal(both({ request: k8s({ resource: 'pods', namespace: 'web' }), identity: agent }).mask, undefined);
+  });
+
+  it('every matching allow rule adds its detectors, not only the first: a sorted union without duplicates', () => {
+    const d = both({ request: { ...exec('prod'), name: 'a-pod-with-a-rather-long-name' }, identity: agent });
+    assert.equal(d.effect, 'allow');
+    assert.deepEqual(d.rules, ['prod-agents-no-pii', 'shells-mask-keys', 'long-names']);
+    assert.deepEqual(d.mask, { secrets: 'mask', detectors: ['jwt', 'pii', 'private-key', 'secretlint'] });
+  });
+
+  it('an allow rule that fails to evaluate adds nothing', () => {
+    const d = both({ request: k8s({ resource: 'pods', namespace: 'web' }), identity: sre });
+    assert.deepEqual(d.errors?.map((e) => e.rule), ['broken-allow']);
+    assert.equal(d.mask, undefined);
+  });
+
+  it('a deny or review decision carries no mask, whatever allow rules matched', () => {
+    const denied = both({ request: exec('kube-system'), identity: agent });
+    assert.equal(denied.effect, 'deny');
+    assert.equal(denied.mask, undefined);
+    const held = both({ request: k8s({ verb: 'create', resource: 'pods', namespace: 'staging' }), identity: agent });
+    assert.equal(held.effect, 'review');
+    assert.equal(held.mask, undefined);
+  });
+
+  it('unmask and mask combine: clear Secret values, and PII masked on streams', () => {
+    const d = both({ request: k8s({ resource: 'secrets', namespace: 'web', name: 'db' }), identity: { ...sre, groups: ['breakglass'] } });
+    assert.deepEqual(d.mask, { secrets: 'clear', detectors: ['pii'] });
+  });
+
+  it('a policy default allow adds nothing', () => {
+    const p = compilePolicy('default: allow\nrules:\n  - name: x\n    match: "false"\n    effect: allow\n    mask: [pii]\n');
+    const d = evaluatePolicy(p, { request: k8s({}), identity: agent });
+    assert.equal(d.defaulted, true);
     assert.equal(d.mask, undefined);
   });
 });

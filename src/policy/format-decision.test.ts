@@ -26,6 +26,16 @@ describe('formatDecision', () => {
       text: 'effect:   review\nrules:    r\nmessage:  m\nreview:   1 approval from the default approvers',
     },
     {
+      title: 'an allow that adds stream detectors names them',
+      decision: { effect: 'allow', rules: ['reads', 'prod-agents-no-pii'], message: 'allowed by rule "reads"', defaulted: false, mask: { secrets: 'mask', detectors: ['jwt', 'pii'] } },
+      text: 'effect:   allow\nrules:    reads, prod-agents-no-pii\nmessage:  allowed by rule "reads"\nmask:     jwt, pii (added to the default stream detectors)',
+    },
+    {
+      title: 'a break-glass allow says Secret values are shown',
+      decision: { effect: 'allow', rules: ['break-glass'], message: 'm', defaulted: false, mask: { secrets: 'clear' } },
+      text: 'effect:   allow\nrules:    break-glass\nmessage:  m\nunmask:   secrets (Secret values shown in the clear)',
+    },
+    {
       title: 'evaluation errors are listed, one per rule',
       decision: { effect: 'deny', rules: ['d'], message: 'm', defaulted: false, errors: [{ rule: 'd', error: 'no_such_key at column 9: No such key: name' }] },
       text: 'effect:   deny\nrules:    d\nmessage:  m\nerrors:   (failed deny/review rules count as matched; failed allow rules do not)\n  d: no_such_key at column 9: No such key: name',

@@ -6,7 +6,8 @@ import type { Decision } from './decision.js';
 
 /**
  * formatDecision returns the decision as aligned lines: effect, matched rules, message,
- * review requirements (review only) and evaluation errors (when any). It never throws.
+ * masking beyond the defaults (allow only), review requirements (review only) and evaluation
+ * errors (when any). It never throws.
  *
  * @example
  * console.log(formatDecision(evaluatePolicy(policy, input)));
@@ -20,6 +21,10 @@ export function formatDecision(decision: Decision): string {
     `rules:    ${decision.rules.length > 0 ? decision.rules.join(', ') : '(none matched)'}`,
     `message:  ${decision.message}`,
   ];
+  if (decision.mask?.detectors && decision.mask.detectors.length > 0) {
+    lines.push(`mask:     ${decision.mask.detectors.join(', ')} (added to the default stream detectors)`);
+  }
+  if (decision.mask?.secrets === 'clear') lines.push('unmask:   secrets (Secret values shown in the clear)');
   if (decision.review) {
     const { approvals, approvers } = decision.review;
     const who = approvers.length > 0 ? approvers.join(', ') : 'the default approvers';

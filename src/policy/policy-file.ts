@@ -7,6 +7,8 @@
  */
 import { LineCounter, isMap, isScalar, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
+import { detectorRegistry } from '../masking/detectors/registry.js';
+import { formatDuration, parseDuration } from '../config/duration.js';
 import type { Effect } from './decision.js';
 import { scalarPositions, type FilePosition } from './source-location.js';
 
@@ -18,8 +20,15 @@ export interface RuleSpec {
   message?: string;
   approvers: string[];
   approvals: number;
+  /**
+   * Review rules: an approval grants the caller, for this long, every request this rule matches
+   * on the same connection and namespace — instead of the one request approved.
+   */
+  window?: { ms: number; text: string };
   /** Allow rules: what the caller may see unmasked (`secrets`): a break-glass grant, recorded with the decision. */
   unmask: string[];
+  /** Allow rules: stream detectors (registry names) added to the gateway's defaults for the callers this rule allows. */
+  mask: string[];
   /** Line of the rule's `- name:` entry. */
   line: number;
   /** Maps an offset in `match` to a position in the file. */
@@ -42,7 +51,10 @@ export interface PolicyProblem {
   text: string;
 }
 
-const ruleKeys = ['name', 'match', 'effect', 'message', 'approvers', 'approvals', 'unmask'] as const;
+const ruleKeys = ['name', 'match', 'effect', 'message', 'approvers', 'approvals', 'window', 'unmask', 'mask'] as const;
+
+/** The longest approval window a rule may grant. */
+const MAX_WINDOW_MS = 24 * 3600_000;
 const fileKeys = ['default', 'rules'] as const;
 
 const ruleSchema = z.strictObject({
@@ -59,7 +71,26 @@ const ruleSchema = z.strictObject({
     .min(1, 'must list at least one approver when present')
     .optional(),
   approvals: z.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
+  window: z
+    .string()
+    .transform((text, ctx) => {
+      let ms: number;
+      try {
+        ms = parseDuration(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30m or 2h' });
+        return z.NEVER;
+      }
+      if (ms <= 0 || ms > MAX_WINDOW_MS) {
+        ctx.addIssue({ code: 'custom', message: `must be longer than 0 and at most ${formatDuration(MAX_WINDOW_MS)}` });
+        return z.NEVER;
+      }
+      return { ms, text: formatDuration(ms) };
+    })
+    .optional(),
   unmask: z.array(z.enum(['secrets'], 'must be secrets')).min(1, 'must list what to show unmasked').optional(),
+  // Names are checked against the detector registry below, each at its own position.
+  mask: z.array(z.string()).min(1, 'must list at least one detector').optional(),
 });
 
 const fileSchema = z.strictObject({
@@ -124,15 +155,22 @@ export function parsePolicyFile(source: string): { spec: PolicySpec } | { proble
     if (first !== undefined) problems.push({ ...at, rule: r.name, text: `duplicate rule name (first used on line ${first})` });
     else seen.set(r.name, at.line);
     if (r.effect !== 'review') {
-      for (const key of ['approvers', 'approvals'] as const) {
+      for (const key of ['approvers', 'approvals', 'window'] as const) {
         if (r[key] !== undefined) {
           problems.push({ ...locate(['rules', i, key]), rule: r.name, text: `${key} is only valid on review rules` });
         }
       }
     }
-    if (r.effect !== 'allow' && r.unmask !== undefined) {
-      problems.push({ ...locate(['rules', i, 'unmask']), rule: r.name, text: 'unmask is only valid on allow rules' });
+    for (const key of ['unmask', 'mask'] as const) {
+      if (r.effect !== 'allow' && r[key] !== undefined) {
+        problems.push({ ...locate(['rules', i, key]), rule: r.name, text: `${key} is only valid on allow rules` });
+      }
     }
+    (r.mask ?? []).forEach((detector, j) => {
+      if (!detectorRegistry.has(detector)) {
+        problems.push({ ...locate(['rules', i, 'mask', j]), rule: r.name, text: `mask: unknown detector "${detector}" (known: ${[...detectorRegistry.keys()].join(', ')})` });
+      }
+    });
     if (r.effect !== 'allow' && r.message === undefined) {
       problems.push({ ...locate(['rules', i]), rule: r.name, text: `message is required on ${r.effect} rules: it is what the caller is told` });
     }
@@ -147,7 +185,9 @@ export function parsePolicyFile(source: string): { spec: PolicySpec } | { proble
       ...(r.message !== undefined ? { message: r.message } : {}),
       approvers: r.approvers ?? [],
       approvals: r.approvals ?? 1,
+      ...(r.window !== undefined ? { window: r.window } : {}),
       unmask: r.unmask ?? [],
+      mask: r.mask ?? [],
       line: at.line,
       matchPosition,
     };

@@ -8,6 +8,7 @@
  *   `stream` entry, then released, with back-pressure from the client to the cluster and no
  *   timeouts. The closing response entry sums them up.
  * - Secrets are masked on the way back unless policy decided the caller may see them.
+ * - Container logs are masked with the gateway's stream detectors plus those the decision adds.
  * Upstream failures become a Status (502/503/504) when nothing was sent yet; otherwise the
  * client connection is cut, because a half-sent body cannot carry an error.
  */
@@ -26,6 +27,7 @@ import { ResponseCapture } from './response-capture.js';
 import { badGateway, gatewayTimeout, serviceUnavailable, type StatusResponse } from './status.js';
 import { clientHeaders, upstreamHeaders } from './upstream-headers.js';
 import { upstreamPath } from './upstream/index.js';
+import { noteMaskDetectors, requestDetectors } from './streams/request-detectors.js';
 
 export interface ForwardDeps {
   placeholder: Placeholder;
@@ -33,8 +35,8 @@ export interface ForwardDeps {
   bodyLimit: number;
   /** Timeout for ordinary (not long-running) requests, ms. */
   requestTimeoutMs: number;
-  /** Detectors masking secrets in container logs (`pods/log`). */
-  textDetectors: Detector[];
+  /** Detectors masking secrets in container logs (`pods/log`); a decision may add more for its request. */
+  textDetectors: readonly Detector[];
   logger: Logger;
 }
 
@@ -98,9 +100,14 @@ function transcoder(forClient: SecretMasker | undefined, forRecord: SecretMasker
   return { step: (chunk) => ({ client: chunk, record: chunk }), flush: () => ({ client: empty, record: empty }) };
 }
 
-export async function forwardKubernetes(x: KubeExchange, record: ResponseRecorder, deps: ForwardDeps): Promise<void> {
+export async function forwardKubernetes(x: KubeExchange, gatewayRecord: ResponseRecorder, deps: ForwardDeps): Promise<void> {
   const { conn, info, req, res } = x;
   if (!conn || !info || x.target === undefined || !x.identity) throw new Error('forward needs the connection, request info and identity');
+  // Container logs carry whatever the application printed: the stream detectors mask them,
+  // with those the decision adds for this caller (named in the final entry when there are any).
+  const isLog = info.subresource === 'log';
+  const textDetectors = isLog ? requestDetectors(deps.textDetectors, x.decision) : deps.textDetectors;
+  const record = isLog ? noteMaskDetectors(gatewayRecord, textDetectors, x.decision) : gatewayRecord;
   const longRunning = isLongRunning(info);
   const mask = masksSecrets(x);
   const abort = new AbortController();
@@ -153,10 +160,9 @@ export async function forwardKubernetes(x: KubeExchange, record: ResponseRecorde
   }
   const headers = clientHeaders(upstream.headers, decode || masker ? ['content-length', 'content-encoding'] : []);
   const capture = new ResponseCapture(deps.bodyLimit);
-  // Container logs carry whatever the application printed: the detectors mask secrets in them.
-  const logs = info.subresource === 'log' && upstream.statusCode < 300;
+  const logs = isLog && upstream.statusCode < 300;
   const transcode = logs
-    ? textTranscoder(createStreamMasker({ detectors: deps.textDetectors, replacement: (kind) => `[masked ${kind}]` }))
+    ? textTranscoder(createStreamMasker({ detectors: textDetectors, replacement: (kind) => `[masked ${kind}]` }))
     : transcoder(masker, recordMasker);
   if (logs) delete headers['content-length'];
 

@@ -6,8 +6,8 @@
  * websocket-relay.ts carries the bytes, the gateway records the batches it emits.
  *
  * A `kubectl cp` (the command is `tar` to or from the standard streams, see tar-command.ts) is
- * recorded as a file transfer instead: the archive is read as it passes (tar-reader.ts) and
- * listed in the final entry, but neither recorded as terminal text nor masked (masking would
+ * recorded as a file transfer instead: the archive is read as it passes (transfer-listing.ts)
+ * and listed in the final entry, but neither recorded as terminal text nor masked (masking would
  * corrupt the archive; whether a copy may happen at all is policy's decision). Its other
  * channels — stderr, the exit status — are recorded as usual.
  *
@@ -34,7 +34,7 @@ import {
 } from './channel/index.js';
 import { limitMessage, startSessionLimits, type LimitReason, type SessionLimiter, type SessionLimitsConfig } from './session-limits.js';
 import type { TransferDirection } from './tar-command.js';
-import { TarReader, type TarFile } from './tar-reader.js';
+import { TransferListing, type TransferSummary } from './transfer-listing.js';
 import type { CloseRelay, Inject, RelayDirection, RelayObserver } from './websocket-relay.js';
 
 /** How long masked output may wait for the rest of a possible secret before it is released. */
@@ -42,9 +42,6 @@ export const IDLE_FLUSH_MS = 50;
 
 /** How often a quiet session hands its pending events to the ledger. */
 export const BATCH_INTERVAL_MS = 1000;
-
-/** The most transferred files listed in the record; the rest are counted in `filesOmitted`. */
-export const MAX_LISTED_FILES = 1000;
 
 /** Session limits for one stream, with the caller's token expiry (ms since the epoch). */
 export interface ExecLimits extends SessionLimitsConfig {
@@ -54,7 +51,7 @@ export interface ExecLimits extends SessionLimitsConfig {
 export interface ExecSessionOptions {
   /** The subprotocols the client offered (without a bearer token). */
   offered: string[];
-  detectors: Detector[];
+  detectors: readonly Detector[];
   /** Receives each batch of terminal events, in order. */
   onBatch(events: TerminalEvent[]): void;
   /**
@@ -67,19 +64,6 @@ export interface ExecSessionOptions {
   /** Idle, duration and token limits; none when absent. */
   limits?: ExecLimits;
   now?: () => number;
-}
-
-/** A `kubectl cp`, as recorded in the session's final entry. */
-export interface TransferSummary {
-  kind: 'cp';
-  direction: TransferDirection;
-  files: TarFile[];
-  /** Entries past MAX_LISTED_FILES, counted but not listed. */
-  filesOmitted?: number;
-  /** Bytes of the archive seen. */
-  bytes: number;
-  /** True when the archive's end marker was seen. */
-  complete: boolean;
 }
 
 export interface ExecSummary {
@@ -116,16 +100,8 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
   let limiter: SessionLimiter | undefined;
   let limitHit: { reason: LimitReason; message: string } | undefined;
   // The tar archive travels on stdout for a download and on stdin for an upload.
-  const tarChannel = options.transfer === 'download' ? 'stdout' : options.transfer === 'upload' ? 'stdin' : undefined;
-  const tar = tarChannel ? new TarReader() : undefined;
-  const files: TarFile[] = [];
-  let filesOmitted = 0;
-  const listFiles = (chunk: Uint8Array) => {
-    for (const file of tar!.push(chunk)) {
-      if (files.length < MAX_LISTED_FILES) files.push(file);
-      else filesOmitted += 1;
-    }
-  };
+  const listing = options.transfer ? new TransferListing(options.transfer) : undefined;
+  const tarChannel = listing?.channel;
 
   const kindOf = { stdout: 'o', stderr: 'e', stdin: 'i' } as const;
 
@@ -175,10 +151,10 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
       if (!protocol) throw new Error('a message arrived before the subprotocol was accepted');
       const msg = decodeChannelMessage(data, protocol);
       limiter?.activity();
-      if (msg.channel === tarChannel) {
+      if (listing && msg.channel === listing.channel) {
         // The archive passes as it is, listed, neither masked nor recorded as text.
-        bytes[tarChannel] += msg.bytes.length;
-        listFiles(msg.bytes);
+        bytes[listing.channel] += msg.bytes.length;
+        listing.push(msg.bytes);
         return data;
       }
       if (direction === 'client-to-upstream') {
@@ -230,9 +206,7 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
         ...(exit ? { exit } : {}),
         ...(result.error ? { error: result.error } : {}),
         bytes,
-        ...(options.transfer && tar
-          ? { transfer: { kind: 'cp' as const, direction: options.transfer, files, ...(filesOmitted > 0 ? { filesOmitted } : {}), bytes: tar.bytes, complete: tar.ended } }
-          : {}),
+        ...(listing ? { transfer: listing.summary() } : {}),
         ...(limitHit ? { limit: limitHit } : {}),
       });
     },

@@ -45,7 +45,7 @@ function limitsOf(x: KubeExchange) {
 }
 
 /** forwardWebSocketPortForward relays port-forward over WebSocket; resolves once it is recorded. */
-export async function forwardWebSocketPortForward(x: KubeExchange, record: ResponseRecorder, deps: { detectors: Detector[] }, protocols: string[]): Promise<void> {
+export async function forwardWebSocketPortForward(x: KubeExchange, record: ResponseRecorder, deps: { detectors: readonly Detector[] }, protocols: string[]): Promise<void> {
   const { conn, req } = x;
   if (!conn || x.target === undefined || !x.identity || !x.upgradeSocket) throw new Error('forwardWebSocketPortForward needs an admitted upgrade');
   const url = new URL(upstreamPath(conn.upstream, x.target), conn.upstream.baseUrl);
@@ -118,7 +118,7 @@ export async function forwardWebSocketPortForward(x: KubeExchange, record: Respo
 }
 
 /** forwardSpdyPortForward relays port-forward over SPDY/3.1; resolves once it is recorded. */
-export async function forwardSpdyPortForward(x: KubeExchange, record: ResponseRecorder, deps: { detectors: Detector[] }): Promise<void> {
+export async function forwardSpdyPortForward(x: KubeExchange, record: ResponseRecorder, deps: { detectors: readonly Detector[] }): Promise<void> {
   const { conn, req } = x;
   if (!conn || x.target === undefined || !x.identity || !x.upgradeSocket) throw new Error('forwardSpdyPortForward needs an admitted upgrade');
   const headers = upstreamHeaders(req.headers, {

@@ -3,7 +3,8 @@
  * (websocket-relay.ts) or SPDY/3.1 (spdy-relay.ts) — are relayed, masked and recorded as
  * terminal sessions (`kubectl cp` as a file transfer); port-forward, in each of its forms, is
  * relayed and recorded connection by connection (forward-port-forward.ts). Any other stream
- * (a proxy upgrade) is refused with a plain message, never passed unread.
+ * (a proxy upgrade) is refused with a plain message, never passed unread. Every stream is masked
+ * with the gateway's detectors plus those the request's decision adds (request-detectors.ts).
  */
 import type { ResponseRecorder } from '../../../gateway/adapter.js';
 import type { Detector } from '../../../masking/detectors/detector.js';
@@ -17,9 +18,11 @@ import { detectTarTransfer } from './tar-command.js';
 import { relayWebSocket } from './websocket-relay.js';
 import { forwardSpdyExec } from './spdy-exec-session.js';
 import { forwardSpdyPortForward, forwardWebSocketPortForward } from './forward-port-forward.js';
+import { noteMaskDetectors, requestDetectors } from './request-detectors.js';
 
 export interface StreamDeps {
-  detectors: Detector[];
+  /** The gateway's stream detectors; a decision may add more for its request. */
+  detectors: readonly Detector[];
 }
 
 /** isWebSocketUpgrade: a GET with `Upgrade: websocket`. */
@@ -35,9 +38,11 @@ async function refuseStream(x: KubeExchange, record: ResponseRecorder, code: num
   x.res.end(status.body);
 }
 
-export async function forwardStream(x: KubeExchange, record: ResponseRecorder, deps: StreamDeps): Promise<void> {
+export async function forwardStream(x: KubeExchange, gatewayRecord: ResponseRecorder, gatewayDeps: StreamDeps): Promise<void> {
   const { conn, info, req } = x;
   if (!conn || !info || x.target === undefined || !x.identity || !x.upgradeSocket) throw new Error('forwardStream needs an admitted upgrade');
+  const deps: StreamDeps = { detectors: requestDetectors(gatewayDeps.detectors, x.decision) };
+  const record = noteMaskDetectors(gatewayRecord, deps.detectors, x.decision);
   const sub = info.subresource;
   if (!isWebSocketUpgrade(x)) {
     if (!/^spdy\/3\.1$/i.test(String(req.headers.upgrade ?? '').trim())) {

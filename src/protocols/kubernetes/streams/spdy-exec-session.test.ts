@@ -10,8 +10,8 @@ import { encodeDataFrame, encodeSynReply, encodeSynStream } from './spdy/spdy-fr
 import { decodeFrames } from './spdy/spdy-frames.js';
 import { HeaderDeflater } from './spdy/spdy-headers.js';
 import { SpdySession, type Direction } from './spdy/spdy-session.js';
-import { MAX_LISTED_FILES } from './exec-session.js';
 import { createSpdyExecSession, type SpdyExecSessionOptions, type SpdyExecSummary } from './spdy-exec-session.js';
+import { MAX_LISTED_FILES } from './transfer-listing.js';
 import type { SpdyPeer, SpdyRelayObserver } from './spdy-relay.js';
 
 const KEY = 'AKIAFAKEFAKE7EXAMPLE';

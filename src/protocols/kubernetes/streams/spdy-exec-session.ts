@@ -34,9 +34,8 @@ import { upstreamHeaders } from '../upstream-headers.js';
 import { upstreamPath } from '../upstream/index.js';
 import { relaySpdy, type SpdyInject, type SpdyRelayObserver } from './spdy-relay.js';
 import { limitMessage, startSessionLimits, type LimitReason } from './session-limits.js';
-import type { TransferSummary } from './exec-session.js';
 import { detectTarTransfer, type TransferDirection } from './tar-command.js';
-import { TransferListing } from './transfer-listing.js';
+import { TransferListing, type TransferSummary } from './transfer-listing.js';
 
 /** How long masked output may wait for the rest of a possible secret (as exec-session.ts). */
 export const SPDY_IDLE_FLUSH_MS = 50;
@@ -50,7 +49,7 @@ const execStreamTypes = new Set(['error', 'stdin', 'stdout', 'stderr', 'resize']
 export interface SpdyExecSessionOptions {
   /** The `X-Stream-Protocol-Version` values the client offered. */
   offered: string[];
-  detectors: Detector[];
+  detectors: readonly Detector[];
   /** Receives each batch of terminal events, in order; a promise says when it is recorded. */
   onBatch(events: TerminalEvent[]): void | Promise<unknown>;
   onEnd(summary: SpdyExecSummary): void;
@@ -259,7 +258,7 @@ export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyExec
  * and for a `kubectl cp` the transfer: direction and files);
  * a cluster's refusal is recorded as its status and body. Resolves once the stream is recorded.
  */
-export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder, deps: { detectors: Detector[] }): Promise<void> {
+export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder, deps: { detectors: readonly Detector[] }): Promise<void> {
   const { conn, req } = x;
   if (!conn || x.target === undefined || !x.identity || !x.upgradeSocket) throw new Error('forwardSpdyExec needs an admitted upgrade');
   const offered = [req.headers['x-stream-protocol-version'] ?? []].flat().flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);

@@ -5,9 +5,24 @@
  * the session's final entry. Transport-neutral: the WebSocket and SPDY sessions feed it the
  * archive bytes of their tar channel. Pure: no I/O.
  */
-import { MAX_LISTED_FILES, type TransferSummary } from './exec-session.js';
 import type { TransferDirection } from './tar-command.js';
 import { TarReader, type TarFile } from './tar-reader.js';
+
+/** The most transferred files listed in the record; the rest are counted in `filesOmitted`. */
+export const MAX_LISTED_FILES = 1000;
+
+/** A `kubectl cp`, as recorded in the session's final entry. */
+export interface TransferSummary {
+  kind: 'cp';
+  direction: TransferDirection;
+  files: TarFile[];
+  /** Entries past MAX_LISTED_FILES, counted but not listed. */
+  filesOmitted?: number;
+  /** Bytes of the archive seen. */
+  bytes: number;
+  /** True when the archive's end marker was seen. */
+  complete: boolean;
+}
 
 /** The standard stream a transfer's archive travels on. */
 export type TarChannel = 'stdin' | 'stdout';
