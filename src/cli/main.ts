@@ -10,6 +10,7 @@ import { registerPolicy } from './policy.js';
 import { registerAudit } from './audit.js';
 import { registerReplay } from './replay.js';
 import { registerKubeconfig } from './kubeconfig.js';
+import { registerApprovals } from './approvals.js';
 
 export function buildProgram(): Command {
   const program = new Command('airlock')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerReplay(program);
   registerKubeconfig(program);
+  registerApprovals(program);
   return program;
 }
 

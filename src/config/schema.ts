@@ -14,6 +14,7 @@ import { parseHostPort, urlForListener } from './host-port.js';
 import { identitySchema } from './identity-schema.js';
 import { ledgerSchema } from './ledger-schema.js';
 import { kubernetesConnectionSchema } from './kubernetes-schema.js';
+import { reviewSchema } from './review-schema.js';
 
 export const defaultListen = '127.0.0.1:8443';
 export const defaultAdminListen = '127.0.0.1:8444';
@@ -60,6 +61,8 @@ export const configSchema = z.strictObject({
   policy: pathSchema.optional(),
   identity: identitySchema.prefault({}),
   ledger: ledgerSchema.prefault({}),
+  /** Approvals: holding requests, roles, notifications. */
+  review: reviewSchema,
   connections: z
     .array(connectionSchema, { error: 'expected a list of connections' })
     .default([])

@@ -4,6 +4,7 @@
  * the allowed request → upstream and back. It never decides policy.
  */
 import type { PayloadInput } from '../ledger/types.js';
+import type { ApprovalSubject } from '../review/types.js';
 import type { Exchange, Refusal } from './exchange.js';
 
 /** ResponseRecorder is how an adapter records what came back before releasing it. */
@@ -24,4 +25,17 @@ export interface ProtocolAdapter<X extends Exchange> {
   forward(x: X, record: ResponseRecorder): Promise<void>;
   /** refuse answers a refusal in the protocol's own error form. */
   refuse(x: X, refusal: Refusal): Promise<void>;
+  /**
+   * describeForReview says what an approver is shown about a request policy sent to review and
+   * what a grant is bound to: the digest of the exact request, the masked request, the scope
+   * (namespace or database) and, built only for a new approval request, a preview of its effect.
+   */
+  describeForReview(x: X): ReviewDescription;
+}
+
+export interface ReviewDescription {
+  digest: string;
+  subject: ApprovalSubject;
+  scope?: string;
+  preview?: () => Promise<ApprovalSubject['preview']>;
 }

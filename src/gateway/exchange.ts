@@ -36,7 +36,7 @@ export interface Exchange {
  * it into the protocol's own error (a Kubernetes Status, a Postgres ErrorResponse).
  */
 export interface Refusal {
-  /** HTTP-like status: 400 bad input, 401 no identity, 403 policy, 413 too large, 429 pending, 502/503/504 upstream or ledger. */
+  /** HTTP-like status: 400 bad input, 401 no identity, 403 policy or a denied approval, 413 too large, 429 waiting for approval, 502/503/504 upstream or ledger. */
   status: number;
   /** Stable reason code recorded in the ledger. */
   reason: RefusalReason;
@@ -54,6 +54,8 @@ export type RefusalReason =
   | 'forbidden'
   | 'policy-denied'
   | 'approval-required'
+  | 'approval-pending'
+  | 'approval-denied'
   | 'too-large'
   | 'unsupported'
   | 'ledger-unavailable'

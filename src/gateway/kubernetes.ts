@@ -24,6 +24,7 @@ import { ensureQuickstartTls } from '../server/tls-certificates.js';
 import type { Exchange } from './exchange.js';
 import { loadMaskKey } from './mask-key.js';
 import { buildPipeline } from './pipeline.js';
+import type { Approvals } from '../review/approvals.js';
 
 export interface KubernetesGatewayDeps {
   config: AirlockConfig;
@@ -33,6 +34,8 @@ export interface KubernetesGatewayDeps {
   authenticator: Authenticator;
   metrics: Metrics;
   logger: Logger;
+  /** Where `review` decisions wait for approvers. */
+  approvals: Approvals;
 }
 
 export interface KubernetesGateway {
@@ -76,6 +79,7 @@ export async function startKubernetesGateway(deps: KubernetesGatewayDeps): Promi
       policyReadsObject: () => readsObject(deps.policy()),
       bodyLimit: config.ledger.bodyLimit,
       requestTimeoutMs,
+      preview: config.review.preview,
       streamDetectors: selectDetectors(DEFAULT_DETECTORS),
       logger,
     });
@@ -95,9 +99,10 @@ export async function startKubernetesGateway(deps: KubernetesGatewayDeps): Promi
           throw err;
         }
       },
+      review: { approvals: deps.approvals, holdMs: config.review.holdTimeout, retryAfterMs: config.review.retryAfter },
       onAuthFailure: (code) => deps.metrics.authFailures.inc({ reason: code }),
       onOutcome: (x, outcome) => {
-        const decision = outcome === 'forwarded' ? (x.decision?.effect ?? 'allow') : outcome.reason === 'policy-denied' ? 'deny' : outcome.reason === 'approval-required' ? 'review' : 'error';
+        const decision = outcome === 'forwarded' ? (x.decision?.effect ?? 'allow') : outcome.reason === 'policy-denied' ? 'deny' : outcome.reason.startsWith('approval-') ? 'review' : 'error';
         deps.metrics.requests.inc({ protocol: 'kubernetes', decision });
       },
     });

@@ -18,6 +18,7 @@ import type { ProtocolAdapter } from './adapter.js';
 import type { Exchange, Refusal } from './exchange.js';
 import { buildPipeline } from './pipeline.js';
 import { isRead } from './recording.js';
+import { Approvals } from '../review/approvals.js';
 
 const policy = compilePolicy(
   [
@@ -37,6 +38,7 @@ const policy = compilePolicy(
 );
 
 const alice: Identity = { subject: 'agent:alice', groups: ['ci'], issuer: 'https://idp', tokenId: 't-1', expiresAt: 2e9, kind: 'agent', via: 'test' };
+const sam: Identity = { subject: 'human:sam', groups: ['sre'], issuer: 'https://idp', tokenId: 't-2', expiresAt: 2e9, kind: 'human', via: 'test' };
 
 interface Script {
   verb: string;
@@ -76,10 +78,17 @@ function scriptedAdapter(script: Script, events: string[]): ProtocolAdapter<Exch
     async refuse(_x, r: Refusal) {
       events.push(`refuse:${r.status}:${r.reason}`);
     },
+    describeForReview(x) {
+      return { digest: `digest-of-${x.action?.verb}`, subject: { protocol: 'test', method: 'POST', target: '/things', summary: `${x.action?.verb} things`, action: {} } };
+    },
   };
 }
 
-async function run(t: { after(fn: () => Promise<void> | void): void }, script: Script, options: { ledgerFails?: boolean } = {}) {
+async function run(
+  t: { after(fn: () => Promise<void> | void): void },
+  script: Script,
+  options: { ledgerFails?: boolean; holdMs?: number; duringHold?: (approvals: Approvals) => void } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-pipeline-'));
   const ledger = await openLedger({ dataDir: dir, store: { kind: 'sqlite' } });
   t.after(async () => {
@@ -88,11 +97,22 @@ async function run(t: { after(fn: () => Promise<void> | void): void }, script: S
   });
   const events: string[] = [];
   const fail = { now: options.ledgerFails ?? false };
+  const recorded = observed(ledger, events, fail);
+  const approvals = new Approvals({
+    ledger: recorded,
+    config: { requestTtl: 60_000, grantTtl: 60_000, roles: { admin: [], approver: ['group:sre'], auditor: [] } },
+    adminUrl: 'http://admin',
+    logger: silentLogger,
+  });
+  t.after(() => approvals.close());
+  // Once the approval request is durable (and, a turn later, in the book), an approver acts.
+  if (options.duringHold) ledger.onEntry((e) => e.type === 'approval.requested' && setImmediate(() => options.duringHold?.(approvals)));
   const handle = buildPipeline(scriptedAdapter(script, events), {
-    ledger: observed(ledger, events, fail),
+    ledger: recorded,
     policy: () => policy,
     authenticate: async () => alice,
     logger: silentLogger,
+    review: { approvals, holdMs: options.holdMs ?? 0, retryAfterMs: 1000 },
   });
   const x: Exchange = { id: `00000000-0000-7000-8000-${String(Math.floor(Math.random() * 1e12)).padStart(12, '0')}`, protocol: 'test', startedAt: process.hrtime.bigint(), facts: {} };
   await handle(x);
@@ -132,9 +152,22 @@ test('a denied request is recorded, then refused, and never forwarded', async (t
   assert.deepEqual(x.decision?.rules, ['no-deletes']);
 });
 
-test('a review decision is refused as approval-required until approvals exist, and recorded', async (t) => {
-  const { events } = await run(t, { verb: 'create', subresource: 'exec' });
-  assert.deepEqual(events, ['durable:request', 'refuse:403:approval-required']);
+test('a review decision opens an approval request, then the caller is told to retry (429), both recorded', async (t) => {
+  const { events, x } = await run(t, { verb: 'create', subresource: 'exec' });
+  assert.deepEqual(events, ['durable:approval.requested', 'durable:request', 'refuse:429:approval-pending']);
+  assert.match(String((x.facts.approval as { id: string }).id), /^apr-[0-9a-f]{20}$/);
+});
+
+test('approved while held: the use of the grant is recorded, then the request itself, then it is forwarded', async (t) => {
+  const { events, x } = await run(t, { verb: 'create', subresource: 'exec' }, {
+    holdMs: 30_000,
+    duringHold: (approvals) => {
+      const [pending] = approvals.list({ state: 'pending' });
+      void approvals.approve(pending!.id, sam, 'looks fine');
+    },
+  });
+  assert.deepEqual(events, ['durable:approval.requested', 'durable:approval.approved', 'durable:approval.used', 'durable:request', 'forward', 'durable:response', 'release']);
+  assert.deepEqual((x.facts.approval as { approvedBy: string[] }).approvedBy, ['human:sam']);
 });
 
 test('when the ledger cannot write, a write is refused with 503 and never reaches upstream', async (t) => {

@@ -14,7 +14,7 @@ import { withDecision } from './decision.js';
 import type { Exchange, Refusal } from './exchange.js';
 import { withRecording } from './recording.js';
 import { withRefusals } from './refusals.js';
-import { withReview } from './review.js';
+import { withReview, type ReviewDeps } from './review.js';
 import type { Stage } from './stage.js';
 
 export interface PipelineDeps {
@@ -24,13 +24,15 @@ export interface PipelineDeps {
   logger: Logger;
   onAuthFailure?: (code: string) => void;
   onOutcome?: (x: Exchange, outcome: 'forwarded' | Refusal) => void;
+  /** Approvals: where `review` decisions wait for people. */
+  review: ReviewDeps;
 }
 
 export function buildPipeline<X extends Exchange>(adapter: ProtocolAdapter<X>, deps: PipelineDeps): (x: X) => Promise<void> {
   // forward: the decided request is recorded before it goes upstream; responses before release.
   const recorded: Stage<X> = withRecording(adapter, deps);
   // review: a `review` decision waits for (or asks for) a human approver before recording.
-  const reviewed = withReview(recorded);
+  const reviewed = withReview(recorded, adapter, deps.review);
   // decide: needs the identity (authentication) and the action/object (interpretation).
   const decided = withDecision(reviewed, deps);
   // interpret: after authentication, because reading a patch may need a dry-run as the caller.

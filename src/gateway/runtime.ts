@@ -6,7 +6,10 @@
 import type { AddressInfo } from 'node:net';
 import { parseHostPort, type AirlockConfig } from '../config/index.js';
 import { createAuthenticator, openBuiltinIssuer, type Authenticator, type BuiltinIssuer } from '../identity/index.js';
-import { openLedger, type Ledger } from '../ledger/index.js';
+import { openLedger, openLedgerReader, type Ledger, type LedgerEntry } from '../ledger/index.js';
+import { Approvals } from '../review/approvals.js';
+import { createNotifiers } from '../review/notify/index.js';
+import { readerOptionsFromConfig } from './ledger-options.js';
 import { compilePolicy, defaultPolicySource, loadPolicyFile, type CompiledPolicy } from '../policy/index.js';
 import { buildAdminServer } from '../server/admin-server.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
@@ -28,6 +31,8 @@ export interface AirlockRuntime {
   adminUrl: string;
   /** The Kubernetes gateway, when at least one Kubernetes connection is configured. */
   kubernetes?: KubernetesGateway;
+  /** The approval book (review decisions, votes, grants). */
+  approvals: Approvals;
   close(): Promise<void>;
 }
 
@@ -77,10 +82,25 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     });
     await recordPolicy(ledger, policy, 'start');
 
+    // Approvals live in this process and in the ledger: the book is rebuilt from its entries.
+    let adminUrl = config.admin.url;
+    const approvals = new Approvals({
+      ledger,
+      config: config.review,
+      notifiers: createNotifiers(config.review.notify),
+      get adminUrl() {
+        return adminUrl;
+      },
+      logger: logger.child({ component: 'review' }),
+    });
+    cleanups.unshift(async () => approvals.close());
+    approvals.restore(await readApprovalEntries(config));
+
     const admin = buildAdminServer({
       metrics,
       logger,
       issuer,
+      approvals: { approvals, authenticate: (token) => authenticator.authenticate(token) },
       readiness: [
         {
           name: 'ledger',
@@ -98,12 +118,12 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     await admin.listen({ host: address.host, port });
     cleanups.unshift(() => admin.close());
     const bound = admin.server.address() as AddressInfo;
-    const adminUrl = port === 0 ? `http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : config.admin.url;
+    adminUrl = port === 0 ? `http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : config.admin.url;
 
     const kubeConnections = [...config.connections, ...(options.extraConnections ?? [])];
     const kubernetes =
       kubeConnections.length > 0
-        ? await startKubernetesGateway({ config, connections: kubeConnections, ledger, policy: () => policy, authenticator, metrics, logger })
+        ? await startKubernetesGateway({ config, connections: kubeConnections, ledger, policy: () => policy, authenticator, metrics, logger, approvals })
         : undefined;
     if (kubernetes) cleanups.unshift(() => kubernetes.close());
 
@@ -123,6 +143,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       issuer,
       policy: () => policy,
       adminUrl,
+      approvals,
       ...(kubernetes ? { kubernetes } : {}),
       async close() {
         if (closed) return;
@@ -134,6 +155,19 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
   } catch (err) {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     throw err;
+  }
+}
+
+/** readApprovalEntries reads the ledger's approval entries, oldest first, to rebuild the book. */
+async function readApprovalEntries(config: AirlockConfig): Promise<LedgerEntry[]> {
+  const reader = await openLedgerReader(readerOptionsFromConfig(config));
+  try {
+    const out: LedgerEntry[] = [];
+    const types = ['approval.requested', 'approval.approved', 'approval.denied', 'approval.used', 'approval.expired', 'approval.revoked'];
+    for await (const entry of reader.entries({ types })) out.push(entry);
+    return out;
+  } finally {
+    await reader.close();
   }
 }
 

@@ -1,11 +1,12 @@
 /**
- * The admin HTTP server: liveness and readiness, Prometheus metrics, and the built-in token
- * issuer's OIDC discovery document and JWKS (so other tools can verify airlock's tokens).
- * Later issues add the approvals, sessions and export APIs here. It never proxies traffic.
+ * The admin HTTP server: liveness and readiness, Prometheus metrics, the built-in token
+ * issuer's OIDC discovery document and JWKS (so other tools can verify airlock's tokens), and
+ * the approvals API (approvals-api.ts). It never proxies traffic.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../log.js';
 import type { Metrics } from './metrics.js';
+import { registerApprovalsApi, type ApprovalsApiDeps } from './approvals-api.js';
 
 /** A readiness check: `ok` false makes /readyz answer 503 with the reason. */
 export interface ReadinessCheck {
@@ -23,6 +24,8 @@ export interface AdminServerDeps {
   metrics: Metrics;
   readiness: ReadinessCheck[];
   issuer?: PublishedIssuer;
+  /** The approvals API; absent in tools that only need health and metrics. */
+  approvals?: ApprovalsApiDeps;
   logger: Logger;
 }
 
@@ -53,6 +56,8 @@ export function buildAdminServer(deps: AdminServerDeps): FastifyInstance {
       reply.header('cache-control', 'public, max-age=300').type('application/jwk-set+json').send(issuer.jwks()),
     );
   }
+
+  if (deps.approvals) registerApprovalsApi(app, deps.approvals);
 
   app.setNotFoundHandler(async (req, reply) =>
     reply.code(404).send({ error: 'not found', path: req.url, hint: 'see docs/admin-api.md for the admin routes' }),

@@ -42,6 +42,8 @@ export interface GatewayHarnessOptions {
   minorVersion?: number;
   /** The `ledger` config section (input form), e.g. `{ bodyLimit: 65536 }`. */
   ledger?: Record<string, unknown>;
+  /** The `review` config section (input form), e.g. `{ holdTimeout: '2s' }`. */
+  review?: Record<string, unknown>;
 }
 
 export interface KubeconfigRequest {
@@ -151,6 +153,7 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
       log: { level: 'silent' },
       ...(policyFile !== undefined ? { policy: policyFile } : {}),
       ...(options.ledger !== undefined ? { ledger: options.ledger } : {}),
+      ...(options.review !== undefined ? { review: options.review } : {}),
       connections: [connectionInput],
     });
     const logger = process.env.AIRLOCK_LOG_LEVEL ? createLogger({ level: process.env.AIRLOCK_LOG_LEVEL }) : silentLogger;

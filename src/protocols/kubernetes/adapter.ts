@@ -16,6 +16,7 @@ import { toPolicyRequest } from './policy-request.js';
 import { hasBody, readBody } from './request-body.js';
 import { resolveRequestInfo } from './request-info.js';
 import { interpretBody } from './request-object.js';
+import { requestDigest, reviewPreview, reviewSubject } from './review-subject.js';
 import { statusFailure, statusResponse, type StatusReason } from './status.js';
 import type { Detector } from '../../masking/detectors/detector.js';
 import { parseSubprotocolHeader, splitBearerSubprotocol } from './streams/channel/index.js';
@@ -29,6 +30,8 @@ export interface KubernetesAdapterDeps {
   requestTimeoutMs: number;
   /** Detectors that mask secrets in terminal output (exec, attach). */
   streamDetectors: Detector[];
+  /** Show approvers the cluster's dry run of a write waiting for approval. */
+  preview?: boolean;
   logger: Logger;
 }
 
@@ -122,6 +125,15 @@ export function createKubernetesAdapter(deps: KubernetesAdapterDeps): ProtocolAd
       });
     },
 
+    describeForReview(x) {
+      return {
+        digest: requestDigest(x),
+        subject: reviewSubject(x),
+        ...(x.info?.namespace ? { scope: x.info.namespace } : {}),
+        ...(deps.preview ? { preview: () => reviewPreview(x, { placeholder: deps.placeholder, requestTimeoutMs: deps.requestTimeoutMs }) } : {}),
+      };
+    },
+
     async refuse(x, r: Refusal) {
       const { res } = x;
       if (res.headersSent) {
@@ -137,7 +149,7 @@ export function createKubernetesAdapter(deps: KubernetesAdapterDeps): ProtocolAd
       }
       const info = x.info;
       const details =
-        info?.isResourceRequest && (r.reason === 'policy-denied' || r.reason === 'approval-required' || r.reason === 'forbidden')
+        info?.isResourceRequest && (r.reason === 'policy-denied' || r.reason.startsWith('approval-') || r.reason === 'forbidden')
           ? { name: info.name || undefined, group: info.apiGroup, kind: info.resource }
           : undefined;
       const status = statusResponse(

@@ -45,6 +45,7 @@ export async function interpretBody(x: KubeExchange, deps: InterpretDeps): Promi
   } catch (err) {
     return refusal(400, 'bad-request', `airlock could not read the ${contentType ?? 'JSON'} request body: ${err instanceof Error ? err.message : String(err)}`);
   }
+  x.parsedBody = parsed;
   if (format === 'cbor' || format === 'other') {
     return refusal(415, 'unsupported', `airlock cannot read request bodies of type ${contentType}; send JSON, YAML or protobuf`);
   }

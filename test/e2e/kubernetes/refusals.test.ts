@@ -3,18 +3,24 @@
  * answered as a Kubernetes Status that kubectl prints as `Error from server (Forbidden): …`
  * naming the rule, and nothing of it reaches the cluster; `--as` is refused before anything
  * else; a privileged pod — however it is written (create, apply, server-side apply, a
- * strategic-merge patch) — is caught by the object-aware `review` rule and refused with
- * "requires approval", recorded as a review.
+ * strategic-merge patch) — is caught by the object-aware `review` rule: it waits for approval
+ * (the approval request shows the cluster's dry run), and an approver's denial reaches kubectl as
+ * Forbidden with the reason, recorded as a review.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Identity } from '../../../src/identity/identity.js';
+import type { ApprovalRequest } from '../../../src/review/types.js';
 import { startGatewayHarness, type GatewayHarness } from '../../support/gateway-harness.js';
 import { kubectlClient, kubectlMinors, missingKubectl, type KubectlClient } from '../../support/kubectl.js';
 
 const PATCHED_POD = 'web-7d4b9c6f5-k2x8p';
+
+/** The approver who turns the requests down (acting in-process on airlock's approval book). */
+const reviewer: Identity = { subject: 'human:reviewer', groups: ['airlock:approvers'], issuer: 'https://approvers.example', tokenId: 'r-1', expiresAt: 4102444800, kind: 'human', via: 'test' };
 
 function privilegedPodYaml(name: string): string {
   return `apiVersion: v1
@@ -35,23 +41,20 @@ interface ReviewRow {
   args: string[];
   /** The pod the request is about. */
   pod: string;
-  /** Whether a dry-run of the request reaches the cluster (patches need one to see the resulting object). */
-  dryRun: boolean;
 }
 
 const reviewRows: ReviewRow[] = [
-  { name: 'create -f (JSON body)', minor: 27, args: ['create', '-f', 'FILE'], pod: 'priv-create-127', dryRun: false },
-  { name: 'create -f (JSON body)', minor: 33, args: ['create', '-f', 'FILE'], pod: 'priv-create-133', dryRun: false },
-  { name: 'apply -f', minor: 30, args: ['apply', '-f', 'FILE'], pod: 'priv-apply-130', dryRun: false },
-  { name: 'apply -f', minor: 33, args: ['apply', '-f', 'FILE'], pod: 'priv-apply-133', dryRun: false },
-  { name: 'apply --server-side', minor: 27, args: ['apply', '--server-side', '-f', 'FILE'], pod: 'priv-ssa-127', dryRun: true },
-  { name: 'apply --server-side', minor: 33, args: ['apply', '--server-side', '-f', 'FILE'], pod: 'priv-ssa-133', dryRun: true },
+  { name: 'create -f (JSON body)', minor: 27, args: ['create', '-f', 'FILE'], pod: 'priv-create-127' },
+  { name: 'create -f (JSON body)', minor: 33, args: ['create', '-f', 'FILE'], pod: 'priv-create-133' },
+  { name: 'apply -f', minor: 30, args: ['apply', '-f', 'FILE'], pod: 'priv-apply-130' },
+  { name: 'apply -f', minor: 33, args: ['apply', '-f', 'FILE'], pod: 'priv-apply-133' },
+  { name: 'apply --server-side', minor: 27, args: ['apply', '--server-side', '-f', 'FILE'], pod: 'priv-ssa-127' },
+  { name: 'apply --server-side', minor: 33, args: ['apply', '--server-side', '-f', 'FILE'], pod: 'priv-ssa-133' },
   {
     name: 'patch (strategic merge adding privileged)',
     minor: 33,
     args: ['patch', 'pod', PATCHED_POD, '-p', JSON.stringify({ spec: { containers: [{ name: 'nginx', securityContext: { privileged: true } }] } })],
     pod: PATCHED_POD,
-    dryRun: true,
   },
 ];
 
@@ -106,27 +109,35 @@ describe('policy refusals through airlock with real kubectl (default policy)', {
   }
 
   for (const row of reviewRows) {
-    it(`kubectl 1.${row.minor}: a privileged pod by ${row.name} is refused as "requires approval" and recorded as a review`, { skip: missingKubectl(row.minor) }, async () => {
+    it(`kubectl 1.${row.minor}: a privileged pod by ${row.name} waits for approval; the denial reaches kubectl as Forbidden and is recorded as a review`, { skip: missingKubectl(row.minor) }, async () => {
       const file = join(dir, `${row.pod}-${row.minor}.yaml`);
       writeFileSync(file, privilegedPodYaml(row.pod));
       const before = row.pod === PATCHED_POD ? JSON.stringify(h.fake.get('pods', row.pod, 'default')) : undefined;
-      const result = await clients.get(row.minor)!.run(row.args.map((a) => (a === 'FILE' ? file : a)));
+      const running = clients.get(row.minor)!.run(row.args.map((a) => (a === 'FILE' ? file : a)));
+      const requested = await h.waitForEntry(
+        (e) => e.type === 'approval.requested' && e.data?.approval !== undefined && String((e.data.approval as ApprovalRequest).request.summary).includes(`"${row.pod}"`) && String(e.identity?.subject) === 'agent:refused',
+        `the approval request for ${row.pod}`,
+      );
+      const approval = requested.data!.approval as ApprovalRequest;
+      assert.deepEqual(approval.rules, ['privileged-pods-need-approval']);
+      await h.runtime.approvals.deny(approval.id, reviewer, 'not through this change window');
+      const result = await running;
       assert.equal(result.code, 1, result.stdout);
-      assert.match(result.stderr, /Error from server \(Forbidden\): .*this request requires approval \(rule privileged-pods-need-approval\): privileged pods/);
+      assert.match(result.stderr, new RegExp(`Error from server \\(Forbidden\\): .*approval ${approval.id} was denied by human:reviewer: not through this change window`));
 
-      // Only a dry-run (which persists nothing) may have reached the cluster.
+      // Only dry-runs (which persist nothing: policy's view of a patch, the approver's preview) reached the cluster.
       const writes = h.fake.received.filter((r) => ['POST', 'PUT', 'PATCH'].includes(r.method) && r.path.startsWith('/api/v1/namespaces/default/pods') && (r.path.endsWith(`/${row.pod}`) || r.body.includes(Buffer.from(row.pod))));
       assert.ok(writes.every((r) => r.query.get('dryRun') === 'All'), `only dry-runs reached the cluster: ${writes.map((r) => `${r.method} ${r.url}`).join(', ')}`);
-      assert.equal(writes.length > 0, row.dryRun, row.dryRun ? 'the object was resolved by a dry-run' : 'no dry-run was needed');
       if (before === undefined) assert.equal(h.fake.get('pods', row.pod, 'default'), undefined, 'the pod was not created');
       else assert.equal(JSON.stringify(h.fake.get('pods', row.pod, 'default')), before, 'the pod is unchanged');
+      assert.equal((approval.request.preview?.object as { spec?: { containers?: Array<{ securityContext?: { privileged?: boolean } }> } }).spec?.containers?.some((c) => c.securityContext?.privileged), true, 'the approver saw the privileged container in the dry run');
 
       const entries = await h.entries();
-      const recorded = entries.find((e) => e.type === 'request' && e.action?.resource === 'pods' && (e.action.name === row.pod || Boolean(e.request?.inline?.includes(`"name":"${row.pod}"`))) && e.decision?.effect === 'review' && String(e.data?.userAgent).includes(`/v1.${row.minor}.`));
-      assert.ok(recorded, 'the review is recorded');
+      const recorded = entries.find((e) => e.type === 'request' && (e.data?.approval as { id?: string } | undefined)?.id === approval.id && e.data?.reason === 'approval-denied');
+      assert.ok(recorded, 'the denied request is recorded');
+      assert.equal(recorded.decision?.effect, 'review');
       assert.deepEqual(recorded.decision?.rules, ['privileged-pods-need-approval']);
       assert.equal(recorded.data?.outcome, 'refused');
-      assert.equal(recorded.data?.reason, 'approval-required');
       assert.equal(recorded.data?.status, 403);
     });
   }
