@@ -1,12 +1,14 @@
 /**
  * `airlock policy eval`: decide one request offline, exactly as the gateway would, and print
  * the decision and the rules that matched. Useful for writing rules and in CI for policies.
+ * `airlock policy test` (policy-test.ts) replays the ledger's requests through a draft.
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { AirlockError } from '../errors.js';
 import { compilePolicy, defaultPolicySource, evaluatePolicy, formatDecision, loadPolicyFile, type PolicyIdentity } from '../policy/index.js';
 import type { PolicyRequest } from '../policy/request.js';
+import { registerPolicyTest } from './policy-test.js';
 
 interface EvalOptions {
   policy?: string;
@@ -26,9 +28,9 @@ const anonymousIdentity: PolicyIdentity = {
   via: 'policy-eval',
 };
 
-/** registerPolicy adds `airlock policy eval`. */
+/** registerPolicy adds `airlock policy eval` and `airlock policy test`. */
 export function registerPolicy(program: Command): void {
-  const policy = program.command('policy').description('policy files: evaluate requests offline');
+  const policy = program.command('policy').description('policy files: evaluate requests offline, replay recorded traffic through a draft');
   policy
     .command('eval')
     .description('decide one request with a policy and print the decision and matched rules')
@@ -48,6 +50,7 @@ export function registerPolicy(program: Command): void {
       const decision = evaluatePolicy(compiled, { request, identity: identity as PolicyIdentity, object });
       process.stdout.write(options.json ? `${JSON.stringify(decision, null, 2)}\n` : `${formatDecision(decision)}\n`);
     });
+  registerPolicyTest(policy);
 }
 
 function readJsonArg(flag: string, value: string): unknown {
