@@ -27,6 +27,8 @@ export interface Exchange {
   /** The masked request body for the ledger. */
   recordedRequest?: PayloadInput;
   decision?: Decision;
+  /** When the approval window that let this request through closes (ms since the epoch): a stream it opened ends then. */
+  approvalEndsAtMs?: number;
   /** Facts for the ledger entry that only the adapter knows (remote address, user agent …). */
   facts: Record<string, unknown>;
 }

@@ -65,6 +65,8 @@ export function withReview<X extends Exchange>(next: Stage<X>, adapter: Protocol
     // before forwarding) the use is too — one fsync for both.
     deps.approvals.use(grant, { requestEntryId: x.id, identity: x.identity!, ...(x.sessionId ? { sessionId: x.sessionId } : {}) }).catch(() => deps.approvals.release(grant));
     x.facts.approval = { id: grant.id, grant: grant.grant.kind, approvedBy: grant.approvals.map((v) => v.subject) };
+    // A shell let in by a window lasts no longer than the window.
+    if (grant.grant.kind === 'window' && grant.grant.expiresAt) x.approvalEndsAtMs = Date.parse(grant.grant.expiresAt);
     return next(x);
   }
 }

@@ -7,6 +7,7 @@
  * approved; every step is in the ledger, in order; a webhook receiver gets signed notifications.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,6 +41,11 @@ rules:
     message: a shell in payments needs an approval
     approvers: [group:sre]
     window: 30m
+  - name: shells-in-scratch
+    match: has(request.subresource) && request.subresource == "exec" && has(request.namespace) && request.namespace == "scratch"
+    effect: review
+    message: a shell in scratch needs an approval
+    window: 3s
 `;
 
 const WEBHOOK_SECRET = 'whsec-test-0123456789abcdef';
@@ -88,7 +94,8 @@ describe('approvals through airlock', { concurrency: true }, () => {
       startGatewayHarness({ policy: POLICY, review: { holdTimeout: '2s', retryAfter: '1s', notify: { webhooks: [webhook] } } }),
       startGatewayHarness({ policy: POLICY, review: { holdTimeout: '1s', requestTtl: '2s', grantTtl: '2s' } }),
     ]);
-    h.fake.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'payments' } });
+    for (const ns of ['payments', 'scratch']) h.fake.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    h.fake.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'tmp-0', namespace: 'scratch' }, spec: { containers: [{ name: 'sh', image: 'busybox:1.36' }] }, status: { phase: 'Running' } });
     h.fake.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ledger-api-0', namespace: 'payments' }, spec: { containers: [{ name: 'api', image: 'ledger-api:3' }] }, status: { phase: 'Running' } });
     dir = mkdtempSync(join(tmpdir(), 'airlock-e2e-approvals-'));
     const kubeconfig = await h.writeKubeconfig(dir, { subject: 'agent:deployer', groups: ['ci'] });
@@ -234,6 +241,32 @@ describe('approvals through airlock', { concurrency: true }, () => {
     const other = await h.request(`/k8s/${h.connection}/api/v1/namespaces/payments/pods/ledger-api-0/exec?command=id&stdout=true`, { method: 'POST', token: await h.mintToken('agent:other', ['ci']) });
     assert.equal(other.status, 429);
     assert.doesNotMatch(JSON.parse(other.body).message, new RegExp(approval.id));
+  });
+
+  it('a shell let in by an approval window ends, with a Status saying why, when the window closes', { skip: missingKubectl(33) }, async () => {
+    const child = spawn(kubectl.bin, ['exec', '-i', '-n', 'scratch', 'tmp-0', '--', 'cat'], {
+      env: { PATH: process.env.PATH, HOME: kubectl.home, KUBECONFIG: kubectl.kubeconfig },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const echoed = new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('still here')) resolve();
+      });
+    });
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const approval = await requested(h, /exec pods "tmp-0" -- cat in scratch/);
+    await h.runtime.approvals.approve(approval.id, { subject: 'human:sam', groups: ['sre', 'airlock:approvers'], issuer: 'https://approvers.example', tokenId: 's', expiresAt: 4102444800, kind: 'human', via: 'test' });
+    child.stdin.write('still here\n');
+    await echoed;
+    const code = await exited;
+    assert.notEqual(code, 0);
+    assert.match(out, /airlock ended the session: the approval window that allowed it closed/);
+    const request = (await h.entries()).findLast((e) => e.type === 'request' && (e.data?.approval as { id?: string } | undefined)?.id === approval.id);
+    const end = await h.waitForEntry((e) => e.type === 'response' && e.data?.requestId === request?.id, 'the end of the session');
+    assert.equal((end.data?.limit as { reason?: string } | undefined)?.reason, 'approval-ended');
   });
 
   it('a two-approver rule needs two different approvers', async () => {

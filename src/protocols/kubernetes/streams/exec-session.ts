@@ -46,6 +46,8 @@ export const BATCH_INTERVAL_MS = 1000;
 /** Session limits for one stream, with the caller's token expiry (ms since the epoch). */
 export interface ExecLimits extends SessionLimitsConfig {
   tokenExpiresAtMs?: number;
+  /** The end of the approval window that let the session open, when one did. */
+  approvalEndsAtMs?: number;
 }
 
 export interface ExecSessionOptions {
@@ -238,6 +240,6 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
 
 /** limitStatus is the metav1 Status a v4+ client reads from the error channel. */
 function limitStatus(reason: LimitReason, message: string): Buffer {
-  const [code, statusReason] = reason === 'token-expired' ? [401, 'Unauthorized'] : [504, 'Timeout'];
+  const [code, statusReason] = reason === 'token-expired' ? [401, 'Unauthorized'] : reason === 'approval-ended' ? [403, 'Forbidden'] : [504, 'Timeout'];
   return Buffer.from(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: statusReason, code }));
 }

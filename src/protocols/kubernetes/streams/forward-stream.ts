@@ -72,6 +72,7 @@ export async function forwardStream(x: KubeExchange, gatewayRecord: ResponseReco
     idleTimeoutMs: streams.idleTimeout,
     maxDurationMs: streams.maxDuration,
     tokenExpiresAtMs: x.identity.expiresAt * 1000,
+    ...(x.approvalEndsAtMs !== undefined ? { approvalEndsAtMs: x.approvalEndsAtMs } : {}),
   };
 
   let chain: Promise<unknown> = Promise.resolve();

@@ -11,6 +11,8 @@ const cases: Array<[string, LimitClock, { at: number; reason: LimitReason }]> = 
   ['a token expiring before either limit ends it first', { startedAt: 0, lastActivity: 0, expiresAt: 5 * 60_000 }, { at: 5 * 60_000, reason: 'token-expired' }],
   ['a token expiring after the idle deadline does not', { startedAt: 0, lastActivity: 0, expiresAt: 40 * 60_000 }, { at: 30 * 60_000, reason: 'idle' }],
   ['a tie goes to the token', { startedAt: 0, lastActivity: 0, expiresAt: 30 * 60_000 }, { at: 30 * 60_000, reason: 'token-expired' }],
+  ['an approval window closing first ends the session', { startedAt: 0, lastActivity: 0, expiresAt: 20 * 60_000, approvalEndsAt: 10 * 60_000 }, { at: 10 * 60_000, reason: 'approval-ended' }],
+  ['an approval window closing after the token does not', { startedAt: 0, lastActivity: 0, expiresAt: 5 * 60_000, approvalEndsAt: 10 * 60_000 }, { at: 5 * 60_000, reason: 'token-expired' }],
   ['an already expired token is due at once', { startedAt: 1000, lastActivity: 1000, expiresAt: -5000 }, { at: -5000, reason: 'token-expired' }],
 ];
 
@@ -23,6 +25,7 @@ describe('nextLimit', () => {
 describe('limitMessage', () => {
   const messages: Array<[LimitReason, RegExp]> = [
     ['token-expired', /^airlock ended the session: the token expired$/],
+    ['approval-ended', /^airlock ended the session: the approval window that allowed it closed$/],
     ['idle', /nothing was sent either way for 30m \(streams\.idleTimeout\)$/],
     ['max-duration', /longest session allowed, 8h \(streams\.maxDuration\)$/],
   ];

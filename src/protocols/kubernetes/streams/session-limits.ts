@@ -1,13 +1,14 @@
 /**
- * Session limits for exec and attach streams (issue 4 §6): a session ends when it has been
- * quiet for the idle timeout, when it reaches its maximum duration, or when the caller's token
- * expires — a stream must not outlive the credential that opened it. One timer is armed for
+ * Session limits for exec, attach and port-forward streams: a session ends when it has been
+ * quiet for the idle timeout, when it reaches its maximum duration, when the caller's token
+ * expires, or when the approval window that let it open closes — a stream must not outlive
+ * the credential or the approval that opened it. One timer is armed for
  * the nearest deadline; activity only moves a timestamp, so a busy stream costs no timer work
  * per message. `nextLimit` is the pure part; `startSessionLimits` arms the timer.
  */
 import { formatDuration } from '../../../config/duration.js';
 
-export type LimitReason = 'idle' | 'max-duration' | 'token-expired';
+export type LimitReason = 'idle' | 'max-duration' | 'token-expired' | 'approval-ended';
 
 export interface SessionLimitsConfig {
   /** Milliseconds without a message in either direction. */
@@ -23,6 +24,8 @@ export interface LimitClock {
   lastActivity: number;
   /** When the caller's token expires (ms), if it does. */
   expiresAt?: number;
+  /** When the approval window that let the session open closes (ms), if one did. */
+  approvalEndsAt?: number;
 }
 
 /** The longest single setTimeout delay Node accepts; longer waits re-arm. */
@@ -35,6 +38,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function nextLimit(config: SessionLimitsConfig, clock: LimitClock): { at: number; reason: LimitReason } {
   const candidates: Array<{ at: number; reason: LimitReason }> = [];
   if (clock.expiresAt !== undefined) candidates.push({ at: clock.expiresAt, reason: 'token-expired' });
+  if (clock.approvalEndsAt !== undefined) candidates.push({ at: clock.approvalEndsAt, reason: 'approval-ended' });
   candidates.push({ at: clock.startedAt + config.maxDurationMs, reason: 'max-duration' });
   candidates.push({ at: clock.lastActivity + config.idleTimeoutMs, reason: 'idle' });
   let best = candidates[0]!;
@@ -47,6 +51,8 @@ export function limitMessage(reason: LimitReason, config: SessionLimitsConfig): 
   switch (reason) {
     case 'token-expired':
       return 'airlock ended the session: the token expired';
+    case 'approval-ended':
+      return 'airlock ended the session: the approval window that allowed it closed';
     case 'idle':
       return `airlock ended the session: nothing was sent either way for ${formatDuration(config.idleTimeoutMs)} (streams.idleTimeout)`;
     case 'max-duration':
@@ -64,6 +70,8 @@ export interface SessionLimiter {
 export interface StartSessionLimitsOptions extends SessionLimitsConfig {
   /** The token's expiry, milliseconds since the epoch (Identity.expiresAt × 1000). */
   tokenExpiresAtMs?: number;
+  /** The end of the approval window the session was let through by (ms since the epoch). */
+  approvalEndsAtMs?: number;
   onLimit(reason: LimitReason): void;
   /** Monotonic milliseconds; default performance.now. */
   now?: () => number;
@@ -78,6 +86,7 @@ export function startSessionLimits(options: StartSessionLimitsOptions): SessionL
   const startedAt = now();
   const clock: LimitClock = { startedAt, lastActivity: startedAt };
   if (options.tokenExpiresAtMs !== undefined) clock.expiresAt = startedAt + (options.tokenExpiresAtMs - wallNow());
+  if (options.approvalEndsAtMs !== undefined) clock.approvalEndsAt = startedAt + (options.approvalEndsAtMs - wallNow());
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
