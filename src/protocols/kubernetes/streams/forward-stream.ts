@@ -87,7 +87,7 @@ export async function forwardStream(x: KubeExchange, gatewayRecord: ResponseReco
         chain = chain.then(() => record.stream({ body, data: { terminal: true, events: events.length } })).catch(() => undefined);
       },
       onEnd: (summary) => {
-        const recorded = chain.then(() => record.response({ status: 101, data: { terminal: true, ...summary } })).catch(() => undefined);
+        const recorded = chain.then(() => record.response({ status: 101, data: { terminal: true, transport: 'websocket', ...summary } })).catch(() => undefined);
         chain = recorded.then(() => resolve());
         // The client's leg closes once the session is in the ledger: when kubectl returns, it is recorded.
         return recorded.then(() => undefined);
