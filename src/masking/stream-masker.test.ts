@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { selectDetectors } from './detectors/registry.js';
 import { parseDisplayText } from './stream-display-text.js';
 import { createStreamMasker, type StreamMasker } from './stream-masker.js';
@@ -136,4 +137,47 @@ test('UTF-8 split inside a character is never emitted half', () => {
 test('invalid UTF-8 and a trailing half escape pass through unchanged at flush', () => {
   const input = Buffer.from([0x61, 0xff, 0x62, 0x1b, 0x5b, 0x33]);
   assert.ok(runChunks([input]).out.equals(input));
+});
+
+// Random sessions: log lines, colours, UTF-8 and invalid bytes around the planted secrets, cut
+// into random frames. Plain ASCII frames, frames with escapes or UTF-8, and frames that hold a
+// candidate take different paths through the masker; the output must not depend on which.
+const noise = [
+  '2026-11-26T14:00:07.259Z INFO request_id=9e3779b19e3779b1 method=GET path=/api/orders status=200 duration_ms=7\n',
+  'payload=b3JkZXIgMTAgb2YgY2FydCA5ZTM3Nzli\n', '\x1b[01;32mroot@pod\x1b[00m:\x1b[01;34m~\x1b[00m# ', '\x1b]0;title\x07', 'ok ✓ 日本語 🚀 ',
+  ' ', '\r\n', '=', ': ', 'x'.repeat(70), 'ünïcödé ', 'gh', 'eyJ', '-----BEGIN', 'password', 'AKI', '://',
+];
+const planted = [GH, AWS_ID, JWT, PEM, `DB_PASSWORD = ${PW}`, `mail ${EMAIL} `, `postgres://app:${PW}@db`];
+const session = fc
+  .array(
+    fc.oneof(
+      { weight: 5, arbitrary: fc.constantFrom(...noise).map((s) => Buffer.from(s, 'utf8')) },
+      { weight: 2, arbitrary: fc.constantFrom(...planted).map((s) => Buffer.from(` ${s}\n`, 'utf8')) },
+      { weight: 1, arbitrary: fc.constantFrom([0xff], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80]).map((b) => Buffer.from(b)) },
+    ),
+    { maxLength: 25 },
+  )
+  .map((a) => Buffer.concat(a));
+
+test('random sessions cut into random frames give the output of one push, and what it hides no frame shows', () => {
+  fc.assert(
+    fc.property(session, fc.array(fc.nat(), { maxLength: 10 }), (input, cuts) => {
+      const whole = runChunks([input]).out;
+      const at = [...new Set(cuts.map((c) => c % (input.length + 1)))].sort((a, b) => a - b);
+      const chunks = [...at, input.length].map((end, i) => input.subarray(i === 0 ? 0 : at[i - 1], end));
+      const { out, emitted } = runChunks(chunks);
+      assert.ok(out.equals(whole), JSON.stringify(input.toString('latin1')));
+      const hidden = SECRETS.filter((secret) => !whole.toString('utf8').includes(secret));
+      for (const e of emitted) for (const secret of hidden) assert.ok(!e.toString('utf8').includes(secret), `a frame carries ${secret.slice(0, 6)}…`);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('output with nothing to mask is the input, byte for byte, frame by frame', () => {
+  const candidates = ['gh', 'eyJ', '-----BEGIN', 'password', 'AKI', '://'];
+  const frames = noise.filter((s) => !candidates.some((c) => s.includes(c))).map((s) => Buffer.from(s, 'utf8'));
+  assert.ok(frames.length > 10);
+  const m = createStreamMasker({ detectors: selectDetectors(['secretlint', 'jwt', 'private-key']), replacement });
+  for (const f of frames) assert.ok(m.push(f).equals(f), JSON.stringify(f.toString()));
 });

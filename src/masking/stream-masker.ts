@@ -14,6 +14,9 @@
  *   must flush on idle (50 ms is a good value) so a lone `g` typed at a prompt is not stuck.
  * - Memory: at most `holdback` bytes are held. Past that the held candidate is masked whole
  *   (kind `overflow`) and released: fail closed, never a clear secret.
+ * - Cost: each push reads the held bytes and the new frame once (plain ASCII and valid UTF-8
+ *   natively) and runs each detector once over that text and the CONTEXT before it; a frame
+ *   with nothing to mask goes out as the same bytes, not a copy.
  */
 import type { Detector, Finding } from './detectors/detector.js';
 import { tailTokenStart } from './detectors/detector.js';
@@ -28,7 +31,10 @@ export interface StreamMaskerOptions {
 }
 
 export interface StreamMasker {
-  /** push masks what can be settled of chunk (plus what was held) and returns it. */
+  /**
+   * push masks what can be settled of chunk (plus what was held) and returns it. The result
+   * may share memory with chunk (nothing to mask: no copy), so chunk must not be changed after.
+   */
   push(chunk: Buffer): Buffer;
   /** flush releases everything held, masking what is found; call on idle and at the end. */
   flush(): Buffer;
@@ -85,29 +91,38 @@ export function createStreamMasker(options: StreamMaskerOptions): StreamMasker {
   }
 
   function render(dt: DisplayText, full: string, base: number, found: Finding[], commit: number, overflow: boolean): Buffer {
-    const byteAt = (idx: number): number => dt.offsets[idx - base] ?? dt.complete;
+    const byteAt = (idx: number): number => dt.byteAt(idx - base);
     const commitByte = commit >= full.length ? (overflow ? pending.length : dt.complete) : byteAt(commit);
-    const spans = found.filter((f) => f.start < commit).map((f) => ({ ...f, start: Math.max(f.start, base), end: Math.min(f.end, commit) }));
+    const spans: Finding[] = [];
+    for (const f of found) {
+      if (f.start >= commit) continue;
+      const start = Math.max(f.start, base);
+      const end = Math.min(f.end, commit);
+      if (end > start) spans.push({ start, end, kind: f.kind });
+    }
     if (overflow && commit < full.length) spans.push({ start: commit, end: full.length, kind: 'overflow' });
+    context = full.slice(Math.max(0, commit - CONTEXT), commit);
+    const held = pending;
+    pending = commitByte >= held.length ? EMPTY : Buffer.from(held.subarray(commitByte));
+    // Nothing to mask: the released bytes go out as they came, without a copy.
+    if (spans.length === 0) return commitByte === 0 ? EMPTY : held.subarray(0, commitByte);
     const out: Buffer[] = [];
     let cursor = 0;
     let esc = 0;
-    for (const f of mergeFindings(spans.filter((s) => s.end > s.start))) {
+    for (const f of mergeFindings(spans)) {
       const from = byteAt(f.start);
-      const to = f.end >= full.length ? (overflow ? pending.length : dt.complete) : byteAt(f.end);
-      out.push(pending.subarray(cursor, from), Buffer.from(replacement(f.kind, full.slice(f.start, f.end)), 'utf8'));
+      const to = f.end >= full.length ? (overflow ? held.length : dt.complete) : byteAt(f.end);
+      out.push(held.subarray(cursor, from), Buffer.from(replacement(f.kind, full.slice(f.start, f.end)), 'utf8'));
       // Keep the escape sequences inside the masked range: the terminal state must not change.
       while (esc < dt.escapes.length && (dt.escapes[esc]?.[0] ?? 0) < from) esc++;
       while (esc < dt.escapes.length && (dt.escapes[esc]?.[1] ?? Infinity) <= to) {
         const e = dt.escapes[esc++];
-        if (e) out.push(pending.subarray(e[0], e[1]));
+        if (e) out.push(held.subarray(e[0], e[1]));
       }
       cursor = to;
     }
-    out.push(pending.subarray(cursor, commitByte));
-    context = (context + full.slice(base, Math.min(commit, full.length))).slice(-CONTEXT);
-    pending = commitByte >= pending.length ? EMPTY : Buffer.from(pending.subarray(commitByte));
-    return out.length === 1 ? Buffer.from(out[0] ?? EMPTY) : Buffer.concat(out);
+    out.push(held.subarray(cursor, commitByte));
+    return Buffer.concat(out);
   }
 
   function run(final: boolean): Buffer {

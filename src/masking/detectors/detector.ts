@@ -32,20 +32,53 @@ export interface Detector {
 /** RegexRule is one pattern; `group` names the capture that is masked (default: whole match). */
 export interface RegexRule {
   readonly kind: string;
+  /** pattern is global with indices (`dg`); it is shared, so it must not be used elsewhere. */
   readonly pattern: RegExp;
   readonly group?: number;
   /** accept filters candidates a regex cannot judge (a Luhn check, a JSON header). */
   readonly accept?: (value: string) => boolean;
+  /**
+   * trigger is a cheap, non-global pattern found in every text `pattern` matches (a literal
+   * every match contains); a text without it skips the rule. Rules may share one trigger,
+   * which is then tested once per text.
+   */
+  readonly trigger?: RegExp;
+  /**
+   * boundary is a sticky lookbehind (`/(?<![A-Za-z])/y`) that must hold where a match starts.
+   * Written inside `pattern` it would be tried at every position; kept out, the scan skips
+   * ahead to the pattern's literals and the lookbehind is checked only where they occur.
+   */
+  readonly boundary?: RegExp;
 }
 
 /** findWithRules runs each rule's global regex over text and returns the ranges to mask. */
 export function findWithRules(text: string, rules: readonly RegexRule[]): Finding[] {
   const out: Finding[] = [];
+  let triggered: Map<RegExp, boolean> | undefined;
   for (const rule of rules) {
+    if (rule.trigger) {
+      triggered ??= new Map();
+      let hit = triggered.get(rule.trigger);
+      if (hit === undefined) {
+        hit = rule.trigger.test(text);
+        triggered.set(rule.trigger, hit);
+      }
+      if (!hit) continue;
+    }
+    const re = rule.pattern;
+    const g = rule.group ?? 0;
     // A fresh lastIndex per call: the regexes are shared, module-level and global.
-    rule.pattern.lastIndex = 0;
-    for (const m of text.matchAll(rule.pattern)) {
-      const g = rule.group ?? 0;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      if (rule.boundary) {
+        rule.boundary.lastIndex = m.index;
+        if (!rule.boundary.test(text)) {
+          // Not a match here: go on from the next position, as the lookbehind would.
+          re.lastIndex = m.index + 1;
+          continue;
+        }
+      }
+      if (m[0].length === 0) re.lastIndex++;
       const span = m.indices?.[g];
       const value = m[g];
       if (span === undefined || value === undefined || value.length === 0) continue;
@@ -54,6 +87,16 @@ export function findWithRules(text: string, rules: readonly RegexRule[]): Findin
     }
   }
   return out;
+}
+
+/**
+ * anyCase spells each ASCII letter of a regex source as a class of its two cases (`[aA]`): the
+ * same matches as the `i` flag, which makes the scan much slower on text with characters
+ * beyond Latin-1 (box drawing, emoji, CJK). For sources whose letters all stand for themselves:
+ * no escapes like `\s`, no letters inside classes.
+ */
+export function anyCase(source: string): string {
+  return source.replace(/[A-Za-z]/g, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
 }
 
 const BLANK = /\s/;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Detector } from './detector.js';
-import { jwtDetector } from './jwt-detector.js';
+import fc from 'fast-check';
+import { findWithRules, type Detector, type RegexRule } from './detector.js';
+import { isJwtHeader, jwtDetector } from './jwt-detector.js';
 import { luhnValid, piiDetector } from './pii-detector.js';
 import { privateKeyDetector } from './private-key-detector.js';
 import { DEFAULT_DETECTORS, selectDetectors } from './registry.js';
@@ -118,4 +119,83 @@ test('the secretlint deep scan finds what its preset covers, as ranges', async (
   const text = `one\nGITHUB=${GH}\nAWS_ACCESS_KEY_ID=${AWS_ID}\n`;
   const found = await secretlintScan(text);
   assert.ok(found.some((f) => text.slice(f.start, f.end).includes(GH)), JSON.stringify(found));
+});
+
+// The secret patterns as plainly written: one regex per rule, each scanning the whole text. The
+// detector runs faster forms (a shared trigger before the token scans, the database URL found
+// from its `://`, the assignment's lookbehind checked outside its regex); they must find the
+// very same ranges, in the same order.
+const ASSIGN_KEYS = 'password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|auth';
+const plainRules: readonly RegexRule[] = [
+  { kind: 'aws-access-key-id', pattern: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?![A-Z0-9])/dg },
+  { kind: 'aws-secret-access-key', pattern: /aws_?secret_?(?:access_?)?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/dgi, group: 1 },
+  { kind: 'github-token', pattern: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9_])/dg },
+  { kind: 'github-token', pattern: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}(?![A-Za-z0-9_])/dg },
+  { kind: 'slack-token', pattern: /(?<![A-Za-z0-9-])xox[baprsoe]-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/dg },
+  { kind: 'slack-token', pattern: /(?<![A-Za-z0-9-])xapp-\d-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/dg },
+  { kind: 'slack-webhook', pattern: /hooks\.slack\.com\/(?:services|workflows)\/([A-Za-z0-9+/_-]{20,})/dg, group: 1 },
+  { kind: 'gcp-api-key', pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/dg },
+  { kind: 'stripe-key', pattern: /(?<![A-Za-z0-9_])[sr]k_live_[0-9A-Za-z]{20,247}(?![A-Za-z0-9_])/dg },
+  { kind: 'npm-token', pattern: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])/dg },
+  {
+    kind: 'database-password',
+    pattern: /(?<![A-Za-z0-9+.-])(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|clickhouse|jdbc:[a-z]+):\/\/[^\s:/@]+:([^\s@/]+)@/dg,
+    group: 1,
+  },
+  {
+    kind: 'credential-assignment',
+    pattern: new RegExp(`(?<![A-Za-z])(?:${ASSIGN_KEYS})[A-Za-z0-9_.-]*["']?[ \\t]*[:=][ \\t]*["']?([^\\s"'\`,;]{6,})`, 'dgi'),
+    group: 1,
+    accept: (v) => !/^(?:<?masked|\*+|x+|null|none|true|false|undefined|\$\{?[A-Za-z_]+\}?)$/i.test(v),
+  },
+];
+
+const fragments = [
+  GH, AWS_ID, AWS_SECRET, SLACK, `github_pat_${'11ABCDEFG0'.repeat(3)}`, `AIza${'x1_-'.repeat(9).slice(1)}`, `sk_live_${'a1'.repeat(12)}`, `npm_${'N0'.repeat(18)}`,
+  'xapp-1-ABCDEFGHIJKL', 'hooks.slack.com/services/T000/B000/abcdefghijklmnopqrstuv', 'ASIA', 'AIza', 'ghp_', 'xox', 'npm_',
+  'postgres://app:S3cr3tPw@db', 'jdbc:mysql://u:pw@h', 'mongodb+srv://a:b@c', 'rediss://u:p:q@h/', 'https://user:pw@host', 'x.redis://u:p@h', '://', ':', '@', '/',
+  'password=hunter2hunter', 'DB_PASSWORD = Tr0ub4dor&3x', '"client_secret": "abcdEFGH1234"', 'token: null', 'Authorization: Bearer abcdefgh', 'xpassword=notakey1',
+  'aws_secret_access_key=', 'key', 'secret', 'auth', 'AWS_SECRET_KEY: ', 'paſſword=', 'api\u212Aey=', JWT, `x${JWT}`, `-${JWT}`, 'eyJ', '.eyJ', '=', ' ', '\n', '\t', '"', "'", '_', '-', '.', 'a', 'Z', '9', 'é', '日本', '🚀',
+];
+const text = fc
+  .array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...fragments) }, { weight: 1, arbitrary: fc.string({ maxLength: 10 }) }), { maxLength: 30 })
+  .map((a) => a.join(''));
+
+const plainJwt: RegexRule = {
+  kind: 'jwt',
+  pattern: /(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{4,})\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?![A-Za-z0-9_.-])/dg,
+  accept: (v) => isJwtHeader(v.slice(0, v.indexOf('.'))),
+};
+
+test('the fast forms of the secret patterns and the JWT pattern find exactly what the plain regexes find', () => {
+  const same = (t: string): void => {
+    assert.deepEqual(secretPatternsDetector.find(t), findWithRules(t, plainRules), JSON.stringify(t));
+    assert.deepEqual(jwtDetector.find(t), findWithRules(t, [plainJwt]), JSON.stringify(t));
+  };
+  fc.assert(fc.property(text, same), { numRuns: 3000 });
+  for (const t of ['', ORDINARY.join('\n'), ...positive.map((r) => r.text), ...negative.map(([, t]) => t)]) same(t);
+});
+
+test('a rule whose trigger is absent is skipped; rules sharing a trigger test it once per text', () => {
+  let tested = 0;
+  const trigger = /zz/;
+  const counting = { test: (s: string) => (tested++, trigger.test(s)) } as unknown as RegExp;
+  const rules: RegexRule[] = [
+    { kind: 'a', pattern: /z+/dg, trigger: counting },
+    { kind: 'b', pattern: /zz+y/dg, trigger: counting },
+    { kind: 'c', pattern: /q/dg },
+  ];
+  assert.deepEqual(findWithRules('z q z', rules), [{ start: 2, end: 3, kind: 'c' }]);
+  assert.equal(tested, 1);
+  assert.deepEqual(findWithRules('zzy', rules), [
+    { start: 0, end: 2, kind: 'a' },
+    { start: 0, end: 3, kind: 'b' },
+  ]);
+  assert.equal(tested, 2);
+});
+
+test('a boundary rejects a match where the lookbehind fails and the scan goes on from the next position', () => {
+  const rule: RegexRule = { kind: 'k', pattern: /ab+/dg, boundary: /(?<![a-z])/y };
+  assert.deepEqual(findWithRules('xab ab', [rule]), [{ start: 4, end: 6, kind: 'k' }]);
+  assert.deepEqual(findWithRules('x-abb', [rule]), [{ start: 2, end: 5, kind: 'k' }]);
 });

@@ -3,7 +3,7 @@
  * (JWS) — the shape of every OIDC and service-account token. Requiring a JSON header with
  * `alg` keeps ordinary dotted identifiers and base64 blobs from being masked.
  */
-import { buildTriggerHold, findWithRules, type Detector } from './detector.js';
+import { buildTriggerHold, findWithRules, type Detector, type RegexRule } from './detector.js';
 
 /** isJwtHeader says whether a base64url segment decodes to a JSON object carrying `alg`. */
 export function isJwtHeader(segment: string): boolean {
@@ -16,11 +16,15 @@ export function isJwtHeader(segment: string): boolean {
 }
 
 // Every JSON object encodes to "eyJ" ('{"'); the signature may be empty (alg none).
-const JWT = /(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{4,})\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?![A-Za-z0-9_.-])/dg;
+// The lookbehind `(?<![A-Za-z0-9_-])` is checked apart, where an `eyJ` is found (see RegexRule).
+const JWT = /(eyJ[A-Za-z0-9_-]{4,})\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?![A-Za-z0-9_.-])/dg;
+const NOT_AFTER_TOKEN = /(?<![A-Za-z0-9_-])/y;
+
+const rule: RegexRule = { kind: 'jwt', pattern: JWT, boundary: NOT_AFTER_TOKEN, accept: (v) => isJwtHeader(v.slice(0, v.indexOf('.'))) };
 
 /** jwtDetector finds JSON Web Tokens; it never throws. */
 export const jwtDetector: Detector = {
   name: 'jwt',
-  find: (text) => findWithRules(text, [{ kind: 'jwt', pattern: JWT, accept: (v) => isJwtHeader(v.slice(0, v.indexOf('.'))) }]),
+  find: (text) => findWithRules(text, [rule]),
   pendingStart: buildTriggerHold(['eyJ']),
 };

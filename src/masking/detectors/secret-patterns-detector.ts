@@ -8,38 +8,43 @@
  *
  * It never masks a key name, only the value, so output stays readable (`password=<masked>`).
  */
-import { buildTriggerHold, endAnchoredHold, findWithRules, type Detector, type RegexRule } from './detector.js';
+import { anyCase, buildTriggerHold, endAnchoredHold, findWithRules, type Detector, type RegexRule } from './detector.js';
 
 const ASSIGN_KEYS = 'password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|auth';
 
+// Every match of a token rule below contains a literal of its trigger; text without one (nearly
+// all output) skips the ten token scans after three quick searches.
+const TA = /A(?:KIA|SIA|BIA|CCA|GPA|IDA|ROA|NPA|NVA|PKA|Iza)/;
+const TU = /(?:gh[pousr]|github_pat|[sr]k_live|npm)_/;
+const TX = /xox[baprsoe]-|xapp-|hooks\.slack\.com\//;
+
 const rules: readonly RegexRule[] = [
-  { kind: 'aws-access-key-id', pattern: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?![A-Z0-9])/dg },
+  { kind: 'aws-access-key-id', pattern: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?![A-Z0-9])/dg, trigger: TA },
   {
     kind: 'aws-secret-access-key',
-    pattern: /aws_?secret_?(?:access_?)?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/dgi,
+    pattern: new RegExp(`${anyCase('aws_?secret_?(?:access_?)?key')}["']?\\s*[:=]\\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])`, 'dg'),
     group: 1,
   },
-  { kind: 'github-token', pattern: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9_])/dg },
-  { kind: 'github-token', pattern: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}(?![A-Za-z0-9_])/dg },
-  { kind: 'slack-token', pattern: /(?<![A-Za-z0-9-])xox[baprsoe]-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/dg },
-  { kind: 'slack-token', pattern: /(?<![A-Za-z0-9-])xapp-\d-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/dg },
-  { kind: 'slack-webhook', pattern: /hooks\.slack\.com\/(?:services|workflows)\/([A-Za-z0-9+/_-]{20,})/dg, group: 1 },
-  { kind: 'gcp-api-key', pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/dg },
-  { kind: 'stripe-key', pattern: /(?<![A-Za-z0-9_])[sr]k_live_[0-9A-Za-z]{20,247}(?![A-Za-z0-9_])/dg },
-  { kind: 'npm-token', pattern: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])/dg },
+  { kind: 'github-token', pattern: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9_])/dg, trigger: TU },
+  { kind: 'github-token', pattern: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}(?![A-Za-z0-9_])/dg, trigger: TU },
+  { kind: 'slack-token', pattern: /(?<![A-Za-z0-9-])xox[baprsoe]-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/dg, trigger: TX },
+  { kind: 'slack-token', pattern: /(?<![A-Za-z0-9-])xapp-\d-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/dg, trigger: TX },
+  { kind: 'slack-webhook', pattern: /hooks\.slack\.com\/(?:services|workflows)\/([A-Za-z0-9+/_-]{20,})/dg, group: 1, trigger: TX },
+  { kind: 'gcp-api-key', pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/dg, trigger: TA },
+  { kind: 'stripe-key', pattern: /(?<![A-Za-z0-9_])[sr]k_live_[0-9A-Za-z]{20,247}(?![A-Za-z0-9_])/dg, trigger: TU },
+  { kind: 'npm-token', pattern: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])/dg, trigger: TU },
   {
-    // scheme://user:PASSWORD@host — only the password is masked.
+    // scheme://user:PASSWORD@host — only the password is masked. The scan looks for `://` and
+    // then back for the scheme, so ordinary text costs one quick search for a literal.
     kind: 'database-password',
-    pattern: /(?<![A-Za-z0-9+.-])(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|clickhouse|jdbc:[a-z]+):\/\/[^\s:/@]+:([^\s@/]+)@/dg,
+    pattern: /:\/\/(?<=(?<![A-Za-z0-9+.-])(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|clickhouse|jdbc:[a-z]+):\/\/)[^\s:/@]+:([^\s@/]+)@/dg,
     group: 1,
   },
   {
     // KEY=value / "key": "value" / key: value where KEY names a credential.
     kind: 'credential-assignment',
-    pattern: new RegExp(
-      `(?<![A-Za-z])(?:${ASSIGN_KEYS})[A-Za-z0-9_.-]*["']?[ \\t]*[:=][ \\t]*["']?([^\\s"'\`,;]{6,})`,
-      'dgi',
-    ),
+    pattern: new RegExp(`(?:${anyCase(ASSIGN_KEYS)})[A-Za-z0-9_.-]*["']?[ \\t]*[:=][ \\t]*["']?([^\\s"'\`,;]{6,})`, 'dg'),
+    boundary: /(?<![A-Za-z])/y,
     group: 1,
     accept: (v) => !/^(?:<?masked|\*+|x+|null|none|true|false|undefined|\$\{?[A-Za-z_]+\}?)$/i.test(v),
   },
