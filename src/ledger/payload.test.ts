@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { buildPayload, payloadMatches } from './payload.js';
+import fc from 'fast-check';
+import { buildPayload, hasLoneSurrogate, hasLoneSurrogateScan, payloadMatches } from './payload.js';
 
 const sha = (b: string | Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -39,4 +40,17 @@ test('an inline body that disagrees with its digest is detected', () => {
   const { payload } = buildPayload({ body: 'token=***' }, 4096);
   assert.equal(payloadMatches({ ...payload, inline: 'token=abc' }), false);
   assert.equal(payloadMatches({ ...payload, size: payload.size + 1 }), false);
+});
+
+test('the native lone-surrogate check agrees with the scan on any UTF-16 text', () => {
+  const unit = fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0xd800, max: 0xdfff }));
+  fc.assert(
+    fc.property(fc.array(unit, { maxLength: 40 }), (units) => {
+      const s = String.fromCharCode(...units);
+      assert.equal(hasLoneSurrogate(s), hasLoneSurrogateScan(s));
+    }),
+    { numRuns: 2000 },
+  );
+  assert.equal(hasLoneSurrogate('ok \u{1F600}'), false);
+  assert.equal(hasLoneSurrogate('bad \ud83d'), true);
 });

@@ -53,8 +53,17 @@ function toBytes(body: string | Uint8Array): { bytes: Uint8Array; text?: string 
   }
 }
 
-/** hasLoneSurrogate is String.prototype.isWellFormed negated (ES2024, not in our lib target). */
+/** Native String.prototype.isWellFormed (Node 20; ES2024, so not in the TypeScript lib target). */
+const isWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+
+/** hasLoneSurrogate is String.prototype.isWellFormed negated; the native check when there is one. */
 export function hasLoneSurrogate(s: string): boolean {
+  if (isWellFormed) return !isWellFormed.call(s);
+  return hasLoneSurrogateScan(s);
+}
+
+/** hasLoneSurrogateScan is the same check in JavaScript, for runtimes without isWellFormed. */
+export function hasLoneSurrogateScan(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff) {
