@@ -39,7 +39,7 @@ export interface TerminalRecorderOptions {
   onBatch?: (events: TerminalEvent[]) => void;
   /** Events per batch before onBatch is called. Default 256. */
   maxBatchEvents?: number;
-  /** Characters of data per batch before onBatch is called. Default 64 KiB. */
+  /** Characters of data per batch before onBatch is called. Default 1 Mi: a fast stream makes a few large ledger entries rather than many small ones (each entry costs a hash, a row and a blob). */
   maxBatchChars?: number;
 }
 
@@ -71,7 +71,7 @@ export class TerminalRecorder {
     this.#now = options.now ?? (() => performance.now());
     this.#onBatch = options.onBatch;
     this.#maxEvents = options.maxBatchEvents ?? 256;
-    this.#maxChars = options.maxBatchChars ?? 64 * 1024;
+    this.#maxChars = options.maxBatchChars ?? 1024 * 1024;
   }
 
   /** start fixes time zero (e.g. at the 101 answer); otherwise the first event does. */
