@@ -104,6 +104,8 @@ export class Approvals {
   readonly #opening = new Map<string, Promise<ApprovalRequest>>();
   /** Grants handed out but not yet recorded as used: a second request cannot take the same one. */
   readonly #taken = new Set<string>();
+  /** Per approval id, the decision being recorded: decisions on one request run one at a time. */
+  readonly #deciding = new Map<string, Promise<unknown>>();
   #closed = false;
 
   constructor(options: ApprovalsOptions) {
@@ -147,8 +149,7 @@ export class Approvals {
         this.#taken.add(a.id);
         return a;
       }
-      const scope = a.request.action.namespace;
-      if (a.connection === ask.connection && sameRules(a.rules, ask.rules) && (scope ?? undefined) === (ask.scope ?? undefined)) return a;
+      if (a.connection === ask.connection && sameRules(a.rules, ask.rules) && a.scope === ask.scope) return a;
     }
     return undefined;
   }
@@ -220,6 +221,7 @@ export class Approvals {
       approvalsRequired: Math.max(1, ask.approvals),
       approvals: [],
       digest: ask.digest,
+      ...(ask.scope !== undefined ? { scope: ask.scope } : {}),
       grant: ask.window ? { kind: 'window', window: ask.window.text } : { kind: 'request' },
       createdAt: new Date(now).toISOString(),
       expiresAt: new Date(now + this.#o.config.requestTtl).toISOString(),
@@ -262,8 +264,31 @@ export class Approvals {
     });
   }
 
+  /**
+   * #serially runs decisions on one approval one after another, so each one checks the state
+   * the previous one left (and wrote to the ledger) — two approvers voting at the same moment
+   * both count, a vote racing a denial is refused before it is recorded.
+   */
+  #serially<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.#deciding.get(id) ?? Promise.resolve();
+    const run = before.then(fn, fn);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#deciding.set(id, settled);
+    void settled.then(() => {
+      if (this.#deciding.get(id) === settled) this.#deciding.delete(id);
+    });
+    return run;
+  }
+
   /** approve records one approver's approval; with enough approvals the request is approved. */
-  async approve(id: string, actor: Identity, reason?: string): Promise<ApprovalRequest> {
+  approve(id: string, actor: Identity, reason?: string): Promise<ApprovalRequest> {
+    return this.#serially(id, () => this.#approve(id, actor, reason));
+  }
+
+  async #approve(id: string, actor: Identity, reason?: string): Promise<ApprovalRequest> {
     const a = this.#decidable(id, actor, 'approve');
     if (a.approvals.some((v) => sameActor(v, actor))) throw new ApprovalActionError('conflict', `${actor.subject} has already approved ${id}; it needs ${a.approvalsRequired - a.approvals.length} more approval(s) from someone else`);
     const now = this.#now();
@@ -299,7 +324,11 @@ export class Approvals {
   }
 
   /** deny records a denial; one is enough. */
-  async deny(id: string, actor: Identity, reason?: string): Promise<ApprovalRequest> {
+  deny(id: string, actor: Identity, reason?: string): Promise<ApprovalRequest> {
+    return this.#serially(id, () => this.#deny(id, actor, reason));
+  }
+
+  async #deny(id: string, actor: Identity, reason?: string): Promise<ApprovalRequest> {
     const a = this.#decidable(id, actor, 'deny');
     const at = new Date(this.#now()).toISOString();
     await this.#o.ledger.append({
@@ -318,7 +347,11 @@ export class Approvals {
   }
 
   /** revoke withdraws an approved grant before it is used or lapses (admins, or an approver of it). */
-  async revoke(id: string, actor: Identity, reason?: string): Promise<ApprovalRequest> {
+  revoke(id: string, actor: Identity, reason?: string): Promise<ApprovalRequest> {
+    return this.#serially(id, () => this.#revoke(id, actor, reason));
+  }
+
+  async #revoke(id: string, actor: Identity, reason?: string): Promise<ApprovalRequest> {
     const a = this.get(id);
     if (!a) throw new ApprovalActionError('not-found', `no approval request ${id}`);
     const roles = this.roles(actor);
@@ -418,7 +451,8 @@ export class Approvals {
     const delay = Math.max(0, Date.parse(at) - this.#now());
     const timer = setTimeout(() => {
       this.#timers.delete(a.id);
-      this.#expireIfDue(a);
+      // A delay past the longest timer Node allows fires early: wait again for the rest.
+      if (!this.#expireIfDue(a) && (a.state === 'pending' || a.state === 'approved')) this.#arm(a, at);
     }, Math.min(delay + 5, 2 ** 31 - 1));
     timer.unref();
     this.#timers.set(a.id, timer);

@@ -73,6 +73,8 @@ export interface ApprovalRequest {
   denial?: ApprovalVote;
   /** SHA-256 (hex) of the exact request: connection, method, path, sorted query, canonical body. */
   digest: string;
+  /** The namespace (or database) the request was made in; a window grant covers only it. */
+  scope?: string;
   grant: ApprovalGrant;
   createdAt: string;
   /** A pending request that is not decided by then can no longer be approved. */
