@@ -8,6 +8,8 @@ import { parseHostPort, type AirlockConfig } from '../config/index.js';
 import { createAuthenticator, openBuiltinIssuer, type Authenticator, type BuiltinIssuer } from '../identity/index.js';
 import { openLedger, openLedgerReader, type Ledger, type LedgerEntry } from '../ledger/index.js';
 import { Approvals } from '../review/approvals.js';
+import { jcs, sha256Hex } from '../ledger/canonical.js';
+import { maskingConfiguration } from '../masking/masking-config.js';
 import { createNotifiers } from '../review/notify/index.js';
 import { readerOptionsFromConfig } from './ledger-options.js';
 import { compilePolicy, defaultPolicySource, loadPolicyFile, type CompiledPolicy } from '../policy/index.js';
@@ -81,6 +83,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       builtin: issuer,
     });
     await recordPolicy(ledger, policy, 'start');
+    await recordMasking(ledger, [...config.connections, ...(options.extraConnections ?? [])], 'start');
 
     // Approvals live in this process and in the ledger: the book is rebuilt from its entries.
     let adminUrl = config.admin.url;
@@ -156,6 +159,12 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     throw err;
   }
+}
+
+/** recordMasking writes the masking configuration now in force into the ledger, with its hash. */
+export async function recordMasking(ledger: Ledger, connections: KubernetesConnectionConfig[], reason: 'start' | 'reload'): Promise<void> {
+  const configuration = maskingConfiguration(connections);
+  await ledger.append({ type: 'masking.loaded', data: { reason, hash: sha256Hex(jcs(configuration)), configuration } });
 }
 
 /** readApprovalEntries reads the ledger's approval entries, oldest first, to rebuild the book. */

@@ -24,6 +24,12 @@ export interface VerifyOptions {
   chains?: string[];
   /** Problems listed in the report before the rest are only counted (default 1000). */
   maxProblems?: number;
+  /**
+   * Chains that are segments (an evidence bundle's copy): each starts at `fromSeq`, after an
+   * entry hashing to `prevHash`. The link into the segment is taken as given; its truth follows
+   * from the signed checkpoints inside it, which bind every entry before them.
+   */
+  segments?: Record<string, { fromSeq: number; prevHash: string }>;
 }
 
 /** A checkpoint's claim about one seq, waiting for the row at that seq. */
@@ -47,7 +53,7 @@ export async function verifyLedger(reader: LedgerReader, options: VerifyOptions)
   const witnessed = await loadWitness(options.witness, keys, log);
   const chains = options.chains ?? [...new Set([...(await reader.chains()), ...witnessed.keys()])].sort();
   const reports: ChainReport[] = [];
-  for (const chain of chains) reports.push(await verifyChain(reader, chain, keys, witnessed.get(chain) ?? [], log));
+  for (const chain of chains) reports.push(await verifyChain(reader, chain, keys, witnessed.get(chain) ?? [], log, options.segments?.[chain]));
   return { ok: log.count === 0, chains: reports, problems: log.problems, omittedProblems: log.omitted };
 }
 
@@ -57,6 +63,7 @@ async function verifyChain(
   keys: Map<string, KeyObject>,
   witnessed: Checkpoint[],
   log: ProblemLog,
+  segment?: { fromSeq: number; prevHash: string },
 ): Promise<ChainReport> {
   const stored = await reader.checkpoints(chain);
   const claims = new Map<number, Claim[]>();
@@ -66,7 +73,7 @@ async function verifyChain(
     else claims.set(seq, [c]);
   };
   let validCheckpoints = 0;
-  let lastSigned = 0;
+  let lastSigned = segment ? segment.fromSeq - 1 : 0;
   for (const cp of stored) {
     const fault = cp.chain === chain ? checkCheckpointSignature(cp, keys) : 'bad-signature';
     if (fault) {
@@ -84,7 +91,7 @@ async function verifyChain(
     claim(cp.seq, { hash: cp.hash, source: 'witness' });
   }
 
-  const walk = new ChainWalk(chain, log);
+  const walk = new ChainWalk(chain, log, segment ? { seq: segment.fromSeq - 1, hash: segment.prevHash } : { seq: 0, hash: GENESIS_HASH });
   for await (const row of reader.rows({ chain })) {
     const entry = walk.check(row);
     for (const c of claims.get(row.seq) ?? []) {
@@ -139,8 +146,12 @@ class ChainWalk {
   lastSeq = 0;
   private prev: StoredEntryRow | undefined;
   private prevShift = 0;
+  private readonly startHash: string;
 
-  constructor(private readonly chain: string, private readonly log: ProblemLog) {}
+  constructor(private readonly chain: string, private readonly log: ProblemLog, start: { seq: number; hash: string }) {
+    this.lastSeq = start.seq;
+    this.startHash = start.hash;
+  }
 
   check(row: StoredEntryRow): LedgerEntry | undefined {
     const { chain, log } = this;
@@ -163,7 +174,7 @@ class ChainWalk {
       // reported above
     } else if (entryHash(row.prevHash, row.canonical) !== row.hash) {
       log.add({ ...at, reason: 'hash-mismatch', message: `${chain}#${row.seq} does not hash to its recorded hash: its content was changed` });
-    } else if (!gap && row.prevHash !== (this.prev?.hash ?? GENESIS_HASH)) {
+    } else if (!gap && row.prevHash !== (this.prev?.hash ?? this.startHash)) {
       this.linkProblem(row, shift);
     } else if (shift !== 0 && shift !== this.prevShift) {
       log.add({ ...at, reason: 'out-of-order', message: outOfOrder(row, entry) });

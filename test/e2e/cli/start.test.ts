@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openLedgerReader } from '../../../src/ledger/index.js';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { freePort, runCli, startCli } from '../../support/cli.js';
 
@@ -55,7 +56,7 @@ test('airlock start runs on embedded defaults, prints where it listens, and publ
   assert.equal(tail.code, 0);
 });
 
-test('a second start resumes the same chain, and the ledger names every start, stop and policy in force', async (t) => {
+test('a second start resumes the same chain, and the ledger names every start, stop, policy and masking configuration in force', async (t) => {
   const cwd = mkdtempSync(join(tmpdir(), 'airlock-restart-'));
   t.after(() => rmSync(cwd, { recursive: true, force: true }));
   for (let i = 0; i < 2; i++) {
@@ -68,7 +69,12 @@ test('a second start resumes the same chain, and the ledger names every start, s
   assert.equal(verify.code, 0, verify.stdout);
   const report = JSON.parse(verify.stdout);
   assert.equal(report.ok, true);
-  assert.equal(report.chains[0].entries, 6, 'policy.loaded, start, stop — twice');
+  assert.equal(report.chains[0].entries, 8, 'policy.loaded, masking.loaded, start, stop — twice');
+  const reader = await openLedgerReader({ dataDir: join(cwd, '.airlock'), store: { kind: 'sqlite' } });
+  const types: string[] = [];
+  for await (const entry of reader.entries({})) types.push(entry.type);
+  await reader.close();
+  assert.deepEqual(types.filter((type) => type.endsWith('.loaded')), ['policy.loaded', 'masking.loaded', 'policy.loaded', 'masking.loaded']);
 });
 
 test('airlock start refuses to run with a broken policy and says which rule and column', async (t) => {

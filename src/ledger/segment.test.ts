@@ -1,0 +1,106 @@
+/**
+ * Ledger segments: a period of the real SQLite ledger copied to files verifies offline with the
+ * ordinary verifier, ends on a signed checkpoint, and any edit of the copy is named.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, unlinkSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { exportLedgerPublicKey, openLedger, openLedgerReader, verifyLedger } from './index.js';
+import { exportSegment, openSegmentReader, readSegmentInfo, type SegmentInfo } from './segment.js';
+
+describe('ledger segments', () => {
+  let dataDir: string;
+  let work: string;
+  let publicKey: string;
+  const start = Date.parse('2026-11-20T00:00:00.000Z');
+  const at = (minute: number) => new Date(start + minute * 60_000).toISOString();
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'airlock-segment-'));
+    work = mkdtempSync(join(tmpdir(), 'airlock-segment-out-'));
+    let minute = 0;
+    const ledger = await openLedger({ dataDir, store: { kind: 'sqlite' }, checkpoint: { entries: 10, intervalMs: 3_600_000 }, inlineLimit: 64, now: () => new Date(start + minute * 60_000) });
+    // 45 entries, one a minute; every fifth carries a body big enough for the blob store.
+    for (minute = 0; minute < 45; minute++) {
+      await ledger.append({ type: 'request', connection: 'c', data: { n: minute }, ...(minute % 5 === 0 ? { request: { contentType: 'application/json', body: JSON.stringify({ n: minute, pad: 'x'.repeat(200) }) } } : {}) });
+    }
+    await ledger.close();
+    publicKey = exportLedgerPublicKey(dataDir);
+  });
+  after(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  async function exported(name: string, period: { since?: string; until?: string }): Promise<{ dir: string; info: SegmentInfo }> {
+    const dir = join(work, name);
+    const reader = await openLedgerReader({ dataDir, store: { kind: 'sqlite' } });
+    try {
+      return { dir, info: await exportSegment(reader, dir, period) };
+    } finally {
+      await reader.close();
+    }
+  }
+
+  async function verify(dir: string) {
+    const info = readSegmentInfo(dir)!;
+    const segments = Object.fromEntries(info.chains.map((c) => [c.chain, { fromSeq: c.fromSeq, prevHash: c.prevHash }]));
+    return verifyLedger(openSegmentReader(dir, info), { publicKey, segments });
+  }
+
+  it('a period in the middle runs to the next checkpoint and verifies offline', async () => {
+    const { dir, info } = await exported('middle', { since: at(12), until: at(23) });
+    const [c] = info.chains;
+    assert.deepEqual([c!.fromSeq, c!.toSeq], [13, 30], 'from the first entry of the period to the checkpoint at #30');
+    assert.equal(c!.unsigned, 0);
+    assert.ok(info.blobs >= 3);
+    const report = await verify(dir);
+    assert.equal(report.ok, true, JSON.stringify(report.problems));
+    assert.equal(report.chains[0]?.entries, 18);
+  });
+
+  it('a period that runs to the end of the ledger ends on the checkpoint written at close', async () => {
+    const { dir, info } = await exported('tail', { since: at(35) });
+    assert.deepEqual([info.chains[0]!.fromSeq, info.chains[0]!.toSeq, info.chains[0]!.unsigned], [36, 45, 0]);
+    assert.equal((await verify(dir)).ok, true);
+  });
+
+  const edits: Array<[string, (dir: string) => void, RegExp]> = [
+    ['a changed entry', (dir) => editRows(dir, (rows) => (rows[3] = rows[3]!.replace(/\\"n\\":\d+/, '\\"n\\":99'))), /hash-mismatch/],
+    ['a deleted entry', (dir) => editRows(dir, (rows) => rows.splice(4, 1)), /seq-gap/],
+    ['two swapped entries', (dir) => editRows(dir, (rows) => ([rows[5], rows[6]] = [rows[6]!, rows[5]!])), /out-of-order|prev-hash-mismatch|inserted/],
+    ['an entry cut from the front', (dir) => editRows(dir, (rows) => rows.shift()), /seq-gap|prev-hash-mismatch/],
+    ['a forged checkpoint', (dir) => editCheckpoints(dir, (cps) => (cps[0]!.hash = '0'.repeat(64))), /checkpoint-signature/],
+    ['a corrupt blob', (dir) => {
+      const blobs = join(dir, 'blobs');
+      const f = join(blobs, readdirSync(blobs)[0]!);
+      writeFileSync(f, Buffer.concat([readFileSync(f), Buffer.from(' ')]));
+    }, /blob-corrupt/],
+    ['a missing blob', (dir) => unlinkSync(join(dir, 'blobs', readdirSync(join(dir, 'blobs'))[0]!)), /blob-missing/],
+  ];
+  for (const [what, edit, reason] of edits) {
+    it(`${what} in the copy is named by the verifier`, async () => {
+      const { dir } = await exported(what.replace(/\W+/g, '-'), { since: at(12), until: at(23) });
+      edit(dir);
+      const report = await verify(dir);
+      assert.equal(report.ok, false);
+      assert.match(report.problems.map((p) => p.reason).join(' '), reason, JSON.stringify(report.problems));
+    });
+  }
+});
+
+function editRows(dir: string, edit: (rows: string[]) => void): void {
+  const file = join(dir, 'main.rows.jsonl');
+  const rows = readFileSync(file, 'utf8').trim().split('\n');
+  edit(rows);
+  writeFileSync(file, `${rows.join('\n')}\n`);
+}
+
+function editCheckpoints(dir: string, edit: (cps: Array<{ hash: string }>) => void): void {
+  const file = join(dir, 'main.checkpoints.json');
+  const cps = JSON.parse(readFileSync(file, 'utf8')) as Array<{ hash: string }>;
+  edit(cps);
+  writeFileSync(file, JSON.stringify(cps));
+}
