@@ -11,6 +11,7 @@ import { registerAudit } from './audit.js';
 import { registerReplay } from './replay.js';
 import { registerKubeconfig } from './kubeconfig.js';
 import { registerApprovals } from './approvals.js';
+import { registerImport } from './import.js';
 
 export function buildProgram(): Command {
   const program = new Command('airlock')
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerKubeconfig(program);
   registerApprovals(program);
+  registerImport(program);
   return program;
 }
 
