@@ -12,6 +12,8 @@ import { registerReplay } from './replay.js';
 import { registerKubeconfig } from './kubeconfig.js';
 import { registerApprovals } from './approvals.js';
 import { registerImport } from './import.js';
+import { registerSessions } from './sessions.js';
+import { registerExport } from './export.js';
 
 export function buildProgram(): Command {
   const program = new Command('airlock')
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerKubeconfig(program);
   registerApprovals(program);
+  registerSessions(program);
+  registerExport(program);
   registerImport(program);
   return program;
 }
