@@ -14,6 +14,7 @@ import { registerApprovals } from './approvals.js';
 import { registerImport } from './import.js';
 import { registerSessions } from './sessions.js';
 import { registerExport } from './export.js';
+import { registerEvidence } from './evidence.js';
 
 export function buildProgram(): Command {
   const program = new Command('airlock')
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerApprovals(program);
   registerSessions(program);
   registerExport(program);
+  registerEvidence(program);
   registerImport(program);
   return program;
 }

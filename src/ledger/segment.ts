@@ -108,7 +108,9 @@ export function readSegmentInfo(dir: string): SegmentInfo | undefined {
 export function openSegmentReader(dir: string, info: SegmentInfo): LedgerReader {
   const rowsOf = async function* (query: EntryQuery): AsyncGenerator<StoredEntryRow> {
     const chains = query.chain ? info.chains.filter((c) => c.chain === query.chain) : info.chains;
+    let left = query.limit ?? Infinity;
     for (const c of chains) {
+      if (left <= 0) return;
       const file = join(dir, `${c.chain}.rows.jsonl`);
       if (!existsSync(file)) continue;
       const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
@@ -129,6 +131,10 @@ export function openSegmentReader(dir: string, info: SegmentInfo): LedgerReader 
         if (query.types && !query.types.includes(row.type)) continue;
         if (query.sessionId !== undefined && row.sessionId !== query.sessionId) continue;
         yield row;
+        if (--left <= 0) {
+          lines.close();
+          return;
+        }
       }
     }
   };
