@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -15,25 +14,13 @@ import { after, before, describe, it } from 'node:test';
 import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import type { LedgerEntry } from '../../../src/ledger/index.js';
 import { PLANTED_SECRETS } from '../../fixtures/fake-apiserver/index.js';
+import { httpGet } from '../../support/http-get.js';
 import { startGatewayHarness, type GatewayHarness } from '../../support/gateway-harness.js';
 import { kubectlClient, missingKubectl } from '../../support/kubectl.js';
 
 const POD = 'web-7d4b9c6f5-k2x8p';
 const planted = Object.values(PLANTED_SECRETS);
 
-/** httpGet sends one request on its own TCP connection (no keep-alive) and returns the body. */
-function httpGet(port: number, path = '/'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
 
 interface PortForwardEvent {
   kind: 'open' | 'data' | 'error' | 'close';

@@ -8,13 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LedgerEntry } from '../../../src/ledger/index.js';
 import { defaultPolicySource } from '../../../src/policy/index.js';
 import { PLANTED_PII, PLANTED_SECRETS } from '../../fixtures/fake-apiserver/fake-commands.js';
+import { httpGet } from '../../support/http-get.js';
 import { startGatewayHarness, type GatewayHarness } from '../../support/gateway-harness.js';
 import { kubectlClient, missingKubectl, type KubectlClient } from '../../support/kubectl.js';
 
@@ -34,19 +34,6 @@ const pii = Object.values(PLANTED_PII);
 const SPDY = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };
 const logLine = `order 1042 paid by ${PLANTED_PII.email} with card ${PLANTED_PII.cardNumber}\n`;
 
-/** httpGet sends one request on its own TCP connection and returns the body. */
-function httpGet(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
 
 describe('stream masking configured per policy rule', { skip: missingKubectl(33) }, () => {
   let h: GatewayHarness;

@@ -14,9 +14,10 @@ import { upstreamPath } from '../upstream/index.js';
 import { parsePortsQuery } from './channel/index.js';
 import { spdyPortForwardObserver, webSocketPortForwardObserver, type PortForwardEnd } from './port-forward-session.js';
 import { limitMessage, startSessionLimits, type LimitReason } from './session-limits.js';
-import { relaySpdy, type SpdyRelayObserver } from './spdy-relay.js';
-import type { CloseRelay, RelayObserver } from './websocket-relay.js';
+import { relaySpdy } from './spdy-relay.js';
+import type { CloseRelay } from './websocket-relay.js';
 import { relayWebSocket } from './websocket-relay.js';
+import { recordRefusedUpgrade, spdyWithActivity, webSocketWithActivity } from './stream-recording.js';
 
 const CONTENT_TYPE = 'application/vnd.airlock.port-forward+json';
 
@@ -85,15 +86,7 @@ export async function forwardWebSocketPortForward(x: KubeExchange, record: Respo
         return done;
       },
     });
-    const observer: RelayObserver = {
-      accept: (p) => inner.accept(p),
-      open: (p, inject, close) => inner.open(p, inject, close),
-      message: (direction, data, binary) => {
-        limiter.activity();
-        return inner.message(direction, data, binary);
-      },
-      closed: (result) => inner.closed(result),
-    };
+    const observer = webSocketWithActivity(inner, limiter);
     relayWebSocket({
       req,
       socket: x.upgradeSocket!,
@@ -110,7 +103,7 @@ export async function forwardWebSocketPortForward(x: KubeExchange, record: Respo
     }).then(async (start) => {
       if (!start.upgraded) {
         limiter.stop();
-        await record.response({ status: start.status, body: { contentType: 'application/json', body: start.body }, ...(start.error ? { data: { error: start.error } } : {}) }).catch(() => undefined);
+        await recordRefusedUpgrade(record, start);
         resolve();
       }
     }, () => resolve());
@@ -150,15 +143,7 @@ export async function forwardSpdyPortForward(x: KubeExchange, record: ResponseRe
         void ledger.end(end, limitHit).then(resolve);
       },
     });
-    const observer: SpdyRelayObserver = {
-      accept: (p) => inner.accept(p),
-      open: (p, inject) => inner.open(p, inject),
-      frame: (item) => {
-        limiter.activity();
-        return inner.frame(item);
-      },
-      closed: (result) => inner.closed(result),
-    };
+    const observer = spdyWithActivity(inner, limiter);
     relaySpdy({
       socket: x.upgradeSocket!,
       head: x.upgradeHead ?? Buffer.alloc(0),
@@ -170,7 +155,7 @@ export async function forwardSpdyPortForward(x: KubeExchange, record: ResponseRe
     }).then(async (start) => {
       if (!start.upgraded) {
         limiter.stop();
-        await record.response({ status: start.status, body: { contentType: 'application/json', body: start.body }, ...(start.error ? { data: { error: start.error } } : {}) }).catch(() => undefined);
+        await recordRefusedUpgrade(record, start);
         resolve();
       }
     }, () => resolve());

@@ -19,6 +19,7 @@ import { relayWebSocket } from './websocket-relay.js';
 import { forwardSpdyExec } from './spdy-exec-session.js';
 import { forwardSpdyPortForward, forwardWebSocketPortForward } from './forward-port-forward.js';
 import { noteMaskDetectors, requestDetectors } from './request-detectors.js';
+import { recordRefusedUpgrade } from './stream-recording.js';
 
 export interface StreamDeps {
   /** The gateway's stream detectors; a decision may add more for its request. */
@@ -110,8 +111,7 @@ export async function forwardStream(x: KubeExchange, gatewayRecord: ResponseReco
       observer: session,
     }).then(async (start) => {
       if (!start.upgraded) {
-        // The cluster (or the handshake) said no; its answer already went back to the client.
-        await record.response({ status: start.status, body: { contentType: 'application/json', body: start.body }, ...(start.error ? { data: { error: start.error } } : {}) }).catch(() => undefined);
+        await recordRefusedUpgrade(record, start);
         resolve();
       }
     }, () => resolve());

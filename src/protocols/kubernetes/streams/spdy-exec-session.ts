@@ -36,6 +36,7 @@ import { relaySpdy, type SpdyInject, type SpdyRelayObserver } from './spdy-relay
 import { limitMessage, startSessionLimits, type LimitReason } from './session-limits.js';
 import { detectTarTransfer, type TransferDirection } from './tar-command.js';
 import { TransferListing, type TransferSummary } from './transfer-listing.js';
+import { recordRefusedUpgrade, spdyWithActivity } from './stream-recording.js';
 
 /** How long masked output may wait for the rest of a possible secret (as exec-session.ts). */
 export const SPDY_IDLE_FLUSH_MS = 50;
@@ -315,15 +316,7 @@ export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder,
       },
     });
     inner = observer;
-    const session: SpdyRelayObserver = {
-      accept: (protocol) => observer.accept(protocol),
-      open: (protocol, inject) => observer.open(protocol, inject),
-      frame: (item) => {
-        limiter.activity();
-        return observer.frame(item);
-      },
-      closed: (result) => observer.closed(result),
-    };
+    const session = spdyWithActivity(observer, limiter);
     relaySpdy({
       socket: x.upgradeSocket!,
       head: x.upgradeHead ?? Buffer.alloc(0),
@@ -335,8 +328,7 @@ export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder,
     }).then(async (start) => {
       if (!start.upgraded) {
         limiter.stop();
-        // The cluster (or the handshake) said no; its answer already went back to the client.
-        await record.response({ status: start.status, body: { contentType: 'application/json', body: start.body }, ...(start.error ? { data: { error: start.error } } : {}) }).catch(() => undefined);
+        await recordRefusedUpgrade(record, start);
         resolve();
       }
     }, () => resolve());

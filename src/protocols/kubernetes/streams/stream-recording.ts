@@ -1,0 +1,46 @@
+/**
+ * Small pieces every stream forwarder (exec, attach, port-forward; WebSocket or SPDY) shares:
+ * recording the cluster's refusal of an upgrade, and feeding a session's limits with the
+ * activity its relay observes.
+ */
+import type { ResponseRecorder } from '../../../gateway/adapter.js';
+import type { SessionLimiter } from './session-limits.js';
+import type { SpdyRelayObserver } from './spdy-relay.js';
+import type { RelayObserver } from './websocket-relay.js';
+
+/**
+ * recordRefusedUpgrade records the cluster's (or the handshake's) "no" to an upgrade, whose
+ * answer already went back to the client unchanged. A ledger failure here loses no access: the
+ * stream never opened.
+ */
+export async function recordRefusedUpgrade(record: ResponseRecorder, start: { status: number; body: Buffer; error?: string }): Promise<void> {
+  await record
+    .response({ status: start.status, body: { contentType: 'application/json', body: start.body }, ...(start.error ? { data: { error: start.error } } : {}) })
+    .catch(() => undefined);
+}
+
+/** spdyWithActivity passes every frame through `observer` and notes it as activity for the limits. */
+export function spdyWithActivity(observer: SpdyRelayObserver, limiter: Pick<SessionLimiter, 'activity'>): SpdyRelayObserver {
+  return {
+    accept: (protocol) => observer.accept(protocol),
+    open: (protocol, inject) => observer.open(protocol, inject),
+    frame: (item) => {
+      limiter.activity();
+      return observer.frame(item);
+    },
+    closed: (result) => observer.closed(result),
+  };
+}
+
+/** webSocketWithActivity passes every message through `observer` and notes it as activity for the limits. */
+export function webSocketWithActivity(observer: RelayObserver, limiter: Pick<SessionLimiter, 'activity'>): RelayObserver {
+  return {
+    accept: (protocol) => observer.accept(protocol),
+    open: (protocol, inject, close) => observer.open(protocol, inject, close),
+    message: (direction, data, binary) => {
+      limiter.activity();
+      return observer.message(direction, data, binary);
+    },
+    closed: (result) => observer.closed(result),
+  };
+}
