@@ -2,6 +2,7 @@
  * `airlock start`: run airlock. With no file and no flags it runs on embedded defaults: the
  * ledger in ./.airlock, the built-in issuer, the embedded default policy. It prints where it
  * listens, where its ledger is and how to mint a token, then runs until SIGINT/SIGTERM.
+ * SIGHUP reloads the policy file (docs/configuration.md, "Reloading").
  */
 import type { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -118,10 +119,17 @@ function waitForSignal(runtime: AirlockRuntime, alsoClose?: () => Promise<void>)
         .finally(() => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
+          process.off('SIGHUP', reload);
           resolve();
         });
     };
+    // The reload logs and records its own outcome; a refused policy leaves the old one in force.
+    const reload = () => {
+      if (stopping) return;
+      runtime.reload().catch((err: unknown) => runtime.logger.error({ err }, 'policy reload failed'));
+    };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    process.on('SIGHUP', reload);
   });
 }

@@ -19,6 +19,7 @@ import { createLogger, type Logger } from '../log.js';
 import { ledgerOptionsFromConfig } from './ledger-options.js';
 import type { KubernetesConnectionConfig } from '../config/kubernetes-schema.js';
 import { startKubernetesGateway, type KubernetesGateway } from './kubernetes.js';
+import { createPolicyReloader, type PolicyReloadResult } from './policy-reload.js';
 
 export interface AirlockRuntime {
   config: AirlockConfig;
@@ -35,6 +36,12 @@ export interface AirlockRuntime {
   kubernetes?: KubernetesGateway;
   /** The approval book (review decisions, votes, grants). */
   approvals: Approvals;
+  /**
+   * reload re-reads the policy file (as SIGHUP and a change of the file do): a policy that
+   * compiles is recorded and decides the next request; one that does not is refused, recorded,
+   * and the policy in force stays.
+   */
+  reload(): Promise<PolicyReloadResult>;
   close(): Promise<void>;
 }
 
@@ -61,7 +68,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
   const logger = options.logger ?? createLogger({ level: process.env.AIRLOCK_LOG_LEVEL ?? config.log.level });
   const metrics = createMetrics();
   // The policy is compiled before anything is opened: a bad policy is a startup error.
-  const policy = await loadConfiguredPolicy(config);
+  let policy = await loadConfiguredPolicy(config);
   const ledger = await openLedger({
     ...ledgerOptionsFromConfig(config),
     logger: logger.child({ component: 'ledger' }),
@@ -136,6 +143,18 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     });
     logger.info({ admin: adminUrl, chain: ledger.chain }, 'airlock started');
 
+    const reloader = createPolicyReloader({
+      file: config.policy,
+      current: () => policy,
+      install: (next) => {
+        policy = next;
+      },
+      record: (next) => Promise.all([recordPolicy(ledger, next, 'reload'), recordMasking(ledger, kubeConnections, 'reload')]),
+      ledger,
+      metrics,
+      logger: logger.child({ component: 'policy' }),
+    });
+
     let closed = false;
     return {
       config,
@@ -148,9 +167,12 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
       adminUrl,
       approvals,
       ...(kubernetes ? { kubernetes } : {}),
+      reload: () => reloader.reload(),
       async close() {
         if (closed) return;
         closed = true;
+        // No reload after the stop is recorded: the watcher goes first, a reload under way finishes.
+        await reloader.close();
         await ledger.append({ type: 'system', data: { event: 'stop' } }).catch((err: unknown) => logger.warn({ err }, 'could not record the stop'));
         for (const cleanup of cleanups) await cleanup();
       },

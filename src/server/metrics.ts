@@ -14,6 +14,8 @@ export interface Metrics {
   requests: Counter<'protocol' | 'decision'>;
   ledgerAppendSeconds: Histogram<never>;
   authFailures: Counter<'reason'>;
+  /** Reloads of the policy file: `ok` (read and compiled) or `refused` (the previous policy stayed in force). */
+  policyReloads: Counter<'result'>;
   /** watchLedger makes checkpoint age, last sequence and writability scrape-time gauges. */
   watchLedger(ledger: LedgerHealthSource, now?: () => number): void;
 }
@@ -40,6 +42,15 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     labelNames: ['reason'] as const,
     registers: [registry],
   });
+  const policyReloads = new Counter({
+    name: 'airlock_policy_reloads_total',
+    help: 'Reloads of the policy file (SIGHUP or a change on disk), by result: ok (read and compiled), refused (the previous policy stayed in force).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  // Both series exist from the start, so an alert on refusals has something to compare with.
+  policyReloads.inc({ result: 'ok' }, 0);
+  policyReloads.inc({ result: 'refused' }, 0);
   // Scrape-time gauges read the ledger's health through `source`, set by watchLedger.
   let source: LedgerHealthSource | undefined;
   let clock: () => number = Date.now;
@@ -74,6 +85,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     requests,
     ledgerAppendSeconds,
     authFailures,
+    policyReloads,
     watchLedger(ledger, now = Date.now) {
       source = ledger;
       clock = now;

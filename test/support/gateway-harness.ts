@@ -84,6 +84,8 @@ export interface GatewayHarness {
   dataDir: string;
   /** The SQLite ledger file. */
   ledgerFile: string;
+  /** The policy file airlock was started with (when `policy` was given); rewrite it to reload. */
+  policyFile?: string;
   /** mintToken signs a token with airlock's built-in issuer (default ttl 15 minutes). */
   mintToken(subject: string, groups?: string[], ttlSeconds?: number): Promise<string>;
   /** mintExpiredToken signs a correctly signed token that expired an hour ago. */
@@ -192,6 +194,7 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
       caCert,
       dataDir,
       ledgerFile,
+      ...(policyFile !== undefined ? { policyFile } : {}),
       mintToken,
       async mintExpiredToken(subject, groups = []) {
         // The same key and issuer, with a clock two hours behind: a valid signature, long expired.
