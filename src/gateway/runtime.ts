@@ -8,6 +8,7 @@ import { parseHostPort, type AirlockConfig } from '../config/index.js';
 import { createAuthenticator, openBuiltinIssuer, type Authenticator, type BuiltinIssuer } from '../identity/index.js';
 import { openLedger, openLedgerReader, type Ledger, type LedgerEntry } from '../ledger/index.js';
 import { Approvals } from '../review/approvals.js';
+import { followReplicas } from './replicas.js';
 import { jcs, sha256Hex } from '../ledger/canonical.js';
 import { maskingConfiguration } from '../masking/masking-config.js';
 import { createNotifiers } from '../review/notify/index.js';
@@ -96,6 +97,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     let adminUrl = config.admin.url;
     const approvals = new Approvals({
       ledger,
+      chain: config.ledger.chain,
       config: config.review,
       notifiers: createNotifiers(config.review.notify),
       get adminUrl() {
@@ -105,6 +107,9 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     });
     cleanups.unshift(async () => approvals.close());
     approvals.restore(await readApprovalEntries(config));
+    // Replicas on one PostgreSQL ledger follow each other's approvals.
+    const stopFollowing = await followReplicas(config, approvals, logger);
+    if (stopFollowing) cleanups.unshift(stopFollowing);
 
     const admin = buildAdminServer({
       metrics,
@@ -196,7 +201,8 @@ async function readApprovalEntries(config: AirlockConfig): Promise<LedgerEntry[]
     const out: LedgerEntry[] = [];
     const types = ['approval.requested', 'approval.approved', 'approval.denied', 'approval.used', 'approval.expired', 'approval.revoked'];
     for await (const entry of reader.entries({ types })) out.push(entry);
-    return out;
+    // Several chains (replicas) interleave: the book is rebuilt in the order things happened.
+    return out.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.chain === b.chain ? a.seq - b.seq : 0));
   } finally {
     await reader.close();
   }

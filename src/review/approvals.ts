@@ -25,6 +25,8 @@ import type { ApprovalActor, ApprovalEvent, ApprovalNotification, ApprovalReques
 
 export interface ApprovalsOptions {
   ledger: Pick<Ledger, 'append'>;
+  /** This replica's ledger chain: entries from other chains come in through `apply`. */
+  chain?: string;
   config: Pick<ReviewConfig, 'requestTtl' | 'grantTtl' | 'roles'>;
   notifiers?: Notifier[];
   /** The admin server's public URL, for links in notifications. */
@@ -93,6 +95,9 @@ export function holds(actor: Pick<ApprovalActor, 'subject' | 'groups'>, principa
 }
 
 export type Role = 'admin' | 'approver' | 'auditor';
+
+/** The origin of an approval opened by this process. */
+const LOCAL = '';
 
 export class Approvals {
   readonly #o: ApprovalsOptions;
@@ -237,6 +242,7 @@ export class Approvals {
       data: { approvalId: approval.id, approval: snapshot(approval), ...(ask.window ? { windowMs: ask.window.ms } : {}) },
     });
     this.#byId.set(approval.id, approval);
+    this.#origin.set(approval.id, LOCAL);
     this.#arm(approval, approval.expiresAt);
     this.#notify('approval.requested', approval);
     return approval;
@@ -367,40 +373,71 @@ export class Approvals {
 
   /** restore rebuilds the book from the ledger's approval entries, in order (after a restart). */
   restore(entries: Iterable<LedgerEntry>): void {
-    for (const e of entries) {
-      const data = e.data ?? {};
-      const id = typeof data.approvalId === 'string' ? data.approvalId : undefined;
-      if (!id) continue;
-      if (e.type === 'approval.requested' && isApproval(data.approval)) {
-        this.#byId.set(id, structuredClone(data.approval));
-        if (typeof data.windowMs === 'number') this.#windows.set(id, data.windowMs);
-        continue;
-      }
-      const a = this.#byId.get(id);
-      if (!a) continue;
-      const who = e.identity ? { subject: e.identity.subject, issuer: e.identity.issuer, at: e.time, ...(typeof data.reason === 'string' ? { reason: data.reason } : {}) } : undefined;
-      if (e.type === 'approval.approved' && who) {
-        a.approvals.push(who);
-        if (data.state === 'approved') {
-          a.state = 'approved';
-          if (typeof data.grantExpiresAt === 'string') a.grant = { ...a.grant, expiresAt: data.grantExpiresAt };
-        }
-      } else if (e.type === 'approval.denied' && who) {
-        a.state = 'denied';
-        a.denial = who;
-      } else if (e.type === 'approval.used' && a.grant.kind === 'request') {
-        a.state = 'used';
-      } else if (e.type === 'approval.expired') {
-        a.state = 'expired';
-      } else if (e.type === 'approval.revoked') {
-        a.state = 'revoked';
-      }
-    }
+    for (const e of entries) this.#applyEntry(e);
     for (const a of this.#byId.values()) {
       if (a.state === 'pending') this.#arm(a, a.expiresAt);
       else if (a.state === 'approved' && a.grant.expiresAt) this.#arm(a, a.grant.expiresAt);
     }
   }
+
+  /**
+   * apply takes in one approval entry another airlock replica recorded (on its own chain of a
+   * shared store): a request opened there can be approved here, a vote given there releases a
+   * request held here, a grant used there is spent here too.
+   */
+  apply(e: LedgerEntry): void {
+    const a = this.#applyEntry(e);
+    if (!a) return;
+    for (const listener of this.#applied) listener(a);
+    if (a.state === 'pending') this.#arm(a, a.expiresAt);
+    else if (a.state === 'approved' && a.grant.expiresAt) this.#arm(a, a.grant.expiresAt);
+    else this.#clearTimer(a.id);
+    if (a.state !== 'pending') this.#wake(a);
+  }
+
+  /** #applyEntry updates the book from one recorded entry and returns the approval it touched. */
+  #applyEntry(e: LedgerEntry): ApprovalRequest | undefined {
+    const data = e.data ?? {};
+    const id = typeof data.approvalId === 'string' ? data.approvalId : undefined;
+    if (!id) return undefined;
+    if (e.type === 'approval.requested' && isApproval(data.approval)) {
+      if (!this.#byId.has(id)) this.#byId.set(id, structuredClone(data.approval));
+      this.#origin.set(id, e.chain);
+      if (typeof data.windowMs === 'number') this.#windows.set(id, data.windowMs);
+      return this.#byId.get(id);
+    }
+    const a = this.#byId.get(id);
+    if (!a) return undefined;
+    const who = e.identity ? { subject: e.identity.subject, issuer: e.identity.issuer, at: e.time, ...(typeof data.reason === 'string' ? { reason: data.reason } : {}) } : undefined;
+    if (e.type === 'approval.approved' && who) {
+      if (!a.approvals.some((v) => sameActor(v, who))) a.approvals.push(who);
+      if (data.state === 'approved' && a.state === 'pending') {
+        a.state = 'approved';
+        if (typeof data.grantExpiresAt === 'string') a.grant = { ...a.grant, expiresAt: data.grantExpiresAt };
+      }
+    } else if (e.type === 'approval.denied' && who) {
+      a.state = 'denied';
+      a.denial = who;
+    } else if (e.type === 'approval.used' && a.grant.kind === 'request') {
+      a.state = 'used';
+    } else if (e.type === 'approval.expired') {
+      a.state = 'expired';
+    } else if (e.type === 'approval.revoked') {
+      a.state = 'revoked';
+    }
+    return a;
+  }
+
+  readonly #applied = new Set<(a: ApprovalRequest) => void>();
+
+  /** onApplied calls `listener` with each approval another replica's entry changed; returns the unsubscribe. */
+  onApplied(listener: (a: ApprovalRequest) => void): () => void {
+    this.#applied.add(listener);
+    return () => this.#applied.delete(listener);
+  }
+
+  /** Which chain opened each approval: only that replica records its expiry. */
+  readonly #origin = new Map<string, string>();
 
   close(): void {
     this.#closed = true;
@@ -438,10 +475,14 @@ export class Approvals {
     a.state = 'expired';
     this.#clearTimer(a.id);
     this.#wake(a);
-    void this.#o.ledger
-      .append({ type: 'approval.expired', connection: a.connection, data: { approvalId: a.id, was, at: new Date(due).toISOString() } })
-      .catch((err: unknown) => this.#o.logger.warn({ err, approval: a.id }, 'could not record an approval expiry'));
-    if (was === 'pending') this.#notify('approval.expired', a);
+    // With several replicas on one store, the one that opened the request records its expiry.
+    const origin = this.#origin.get(a.id);
+    if (origin === undefined || origin === LOCAL || origin === this.#o.chain) {
+      void this.#o.ledger
+        .append({ type: 'approval.expired', connection: a.connection, data: { approvalId: a.id, was, at: new Date(due).toISOString() } })
+        .catch((err: unknown) => this.#o.logger.warn({ err, approval: a.id }, 'could not record an approval expiry'));
+      if (was === 'pending') this.#notify('approval.expired', a);
+    }
     return true;
   }
 
