@@ -9,7 +9,7 @@
  * docs/configuration.md documents every field; keep the two in step.
  */
 import * as z from 'zod';
-import { hostPortSchema, logLevelSchema, pathSchema, urlSchema } from './fields.js';
+import { durationSchema, hostPortSchema, logLevelSchema, pathSchema, urlSchema } from './fields.js';
 import { parseHostPort, urlForListener } from './host-port.js';
 import { identitySchema } from './identity-schema.js';
 import { ledgerSchema } from './ledger-schema.js';
@@ -63,6 +63,11 @@ export const configSchema = z.strictObject({
   ledger: ledgerSchema.prefault({}),
   /** Approvals: holding requests, roles, notifications. */
   review: reviewSchema,
+  /**
+   * On SIGTERM, how long requests and streams in flight may take to finish before streams are
+   * ended (with a Status saying airlock is shutting down) and connections cut.
+   */
+  shutdownTimeout: durationSchema.prefault('30s'),
   connections: z
     .array(connectionSchema, { error: 'expected a list of connections' })
     .default([])

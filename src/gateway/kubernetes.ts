@@ -120,7 +120,7 @@ export async function startKubernetesGateway(deps: KubernetesGatewayDeps): Promi
       ...(tls.caFile ? { caFile: tls.caFile } : {}),
       connections: [...connections.keys()],
       async close() {
-        await listener.close();
+        await listener.close(config.shutdownTimeout);
         for (const u of upstreams) await u.close();
       },
     };

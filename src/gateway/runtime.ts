@@ -178,8 +178,13 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
         closed = true;
         // No reload after the stop is recorded: the watcher goes first, a reload under way finishes.
         await reloader.close();
-        await ledger.append({ type: 'system', data: { event: 'stop' } }).catch((err: unknown) => logger.warn({ err }, 'could not record the stop'));
+        // Held requests are answered first (429: retry), so the drain does not wait on approvers;
+        // then the listener drains; the stop is recorded after the last drained request.
+        approvals.interrupt();
+        const closeLedger = cleanups.pop()!;
         for (const cleanup of cleanups) await cleanup();
+        await ledger.append({ type: 'system', data: { event: 'stop' } }).catch((err: unknown) => logger.warn({ err }, 'could not record the stop'));
+        await closeLedger();
       },
     };
   } catch (err) {

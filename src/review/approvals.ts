@@ -256,7 +256,7 @@ export class Approvals {
    */
   wait(id: string, ms: number): Promise<ApprovalRequest | undefined> {
     const a = this.get(id);
-    if (!a || a.state !== 'pending' || ms <= 0) return Promise.resolve(a);
+    if (!a || a.state !== 'pending' || ms <= 0 || this.#interrupted) return Promise.resolve(a);
     return new Promise((resolve) => {
       const set = this.#waiters.get(id) ?? new Set();
       this.#waiters.set(id, set);
@@ -429,6 +429,8 @@ export class Approvals {
   }
 
   readonly #applied = new Set<(a: ApprovalRequest) => void>();
+  /** Set by interrupt(): nothing is held any more (shutting down). */
+  #interrupted = false;
 
   /** onApplied calls `listener` with each approval another replica's entry changed; returns the unsubscribe. */
   onApplied(listener: (a: ApprovalRequest) => void): () => void {
@@ -439,7 +441,21 @@ export class Approvals {
   /** Which chain opened each approval: only that replica records its expiry. */
   readonly #origin = new Map<string, string>();
 
+  /**
+   * interrupt answers every held request now, with its approval as it stands (still pending:
+   * the caller is told to retry, e.g. on another replica) — for a shutdown.
+   */
+  interrupt(): void {
+    this.#interrupted = true;
+    for (const [id, set] of [...this.#waiters]) {
+      this.#waiters.delete(id);
+      const a = this.#byId.get(id);
+      if (a) for (const w of set) w(a);
+    }
+  }
+
   close(): void {
+    this.interrupt();
     this.#closed = true;
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();

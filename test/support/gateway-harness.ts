@@ -44,6 +44,8 @@ export interface GatewayHarnessOptions {
   ledger?: Record<string, unknown>;
   /** The `review` config section (input form), e.g. `{ holdTimeout: '2s' }`. */
   review?: Record<string, unknown>;
+  /** `shutdownTimeout` (input form), e.g. `'1s'`. */
+  shutdownTimeout?: string;
 }
 
 export interface KubeconfigRequest {
@@ -156,6 +158,7 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
       ...(policyFile !== undefined ? { policy: policyFile } : {}),
       ...(options.ledger !== undefined ? { ledger: options.ledger } : {}),
       ...(options.review !== undefined ? { review: options.review } : {}),
+      ...(options.shutdownTimeout !== undefined ? { shutdownTimeout: options.shutdownTimeout } : {}),
       connections: [connectionInput],
     });
     const logger = process.env.AIRLOCK_LOG_LEVEL ? createLogger({ level: process.env.AIRLOCK_LOG_LEVEL }) : silentLogger;

@@ -39,6 +39,8 @@ export interface KubeExchange extends Exchange {
   info?: RequestInfo;
   /** The request body as received (forwarded unchanged). */
   body?: Buffer;
+  /** Aborted when airlock shuts down past its drain deadline: streams end then. */
+  shutdown?: AbortSignal;
   /** The body as parsed (JSON or YAML), when airlock could read it. */
   parsedBody?: unknown;
   /** The Impersonate-* headers for the caller, computed once identity is known. */

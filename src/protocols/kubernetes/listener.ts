@@ -26,7 +26,12 @@ export interface KubernetesListener {
   /** `https://host:port` as bound. */
   url: string;
   server: Server;
-  close(): Promise<void>;
+  /**
+   * close stops accepting connections and lets requests and streams in flight finish for up to
+   * `drainMs`; past it, streams are ended with a Status saying airlock is shutting down (their
+   * recordings closed with that reason), and whatever is left is cut a second later.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 /** startKubernetesListener listens and resolves once bound; it rejects when the address cannot be bound. */
@@ -37,6 +42,11 @@ export async function startKubernetesListener(options: KubernetesListenerOptions
   server.timeout = 0;
   server.keepAliveTimeout = 65_000;
 
+  // What is in flight, for a drain: each exchange until its pipeline settles, and the raw
+  // sockets of upgrades, which the server stops tracking once it hands them over.
+  const inflight = new Set<Promise<void>>();
+  const upgraded = new Set<Duplex>();
+  const shutdown = new AbortController();
   const run = (req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }) => {
     const x: KubeExchange = {
       id: options.newId(),
@@ -46,13 +56,16 @@ export async function startKubernetesListener(options: KubernetesListenerOptions
       req,
       res,
       upgrade: upgrade !== undefined,
+      shutdown: shutdown.signal,
       ...(upgrade ? { upgradeSocket: upgrade.socket, upgradeHead: upgrade.head } : {}),
     };
-    options.handle(x).catch((err: unknown) => {
+    const done = options.handle(x).catch((err: unknown) => {
       options.logger.error({ err, exchange: x.id }, 'unhandled failure in the Kubernetes pipeline');
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
     });
+    inflight.add(done);
+    void done.finally(() => inflight.delete(done));
   };
   server.on('request', (req, res) => run(req, res));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -68,6 +81,8 @@ export async function startKubernetesListener(options: KubernetesListenerOptions
       socket.end();
     });
     socket.on('error', () => socket.destroy());
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
     run(req, res, { socket, head });
   });
   server.on('clientError', (err, socket) => {
@@ -88,12 +103,31 @@ export async function startKubernetesListener(options: KubernetesListenerOptions
   return {
     url: `https://${host}:${address.port}`,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        // Long-running requests end with the process; graceful draining comes with deploy support.
-        setImmediate(() => server.closeAllConnections());
-      }),
+    async close(drainMs = 0) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const settled = () => Promise.allSettled([...inflight]).then(() => undefined);
+      if (inflight.size > 0 && drainMs > 0) await withDeadline(settled(), drainMs);
+      if (inflight.size > 0) {
+        // Past the deadline: streams end with a Status and close their recordings.
+        shutdown.abort();
+        await withDeadline(settled(), 1000);
+      }
+      server.closeAllConnections();
+      for (const socket of upgraded) socket.destroy();
+      await closed;
+    },
   };
+}
+
+/** withDeadline resolves when `work` settles or `ms` have passed, whichever is first. */
+function withDeadline(work: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    void work.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

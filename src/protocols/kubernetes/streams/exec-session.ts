@@ -48,6 +48,8 @@ export interface ExecLimits extends SessionLimitsConfig {
   tokenExpiresAtMs?: number;
   /** The end of the approval window that let the session open, when one did. */
   approvalEndsAtMs?: number;
+  /** Aborted when airlock shuts down past its drain deadline. */
+  shutdown?: AbortSignal;
 }
 
 export interface ExecSessionOptions {
@@ -240,6 +242,7 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
 
 /** limitStatus is the metav1 Status a v4+ client reads from the error channel. */
 function limitStatus(reason: LimitReason, message: string): Buffer {
-  const [code, statusReason] = reason === 'token-expired' ? [401, 'Unauthorized'] : reason === 'approval-ended' ? [403, 'Forbidden'] : [504, 'Timeout'];
+  const [code, statusReason] =
+    reason === 'token-expired' ? [401, 'Unauthorized'] : reason === 'approval-ended' ? [403, 'Forbidden'] : reason === 'shutdown' ? [503, 'ServiceUnavailable'] : [504, 'Timeout'];
   return Buffer.from(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: statusReason, code }));
 }

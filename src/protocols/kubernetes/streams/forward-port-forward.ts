@@ -42,7 +42,7 @@ function ledgerWriter(record: ResponseRecorder) {
 
 function limitsOf(x: KubeExchange) {
   const streams = x.conn!.config.streams;
-  return { idleTimeoutMs: streams.idleTimeout, maxDurationMs: streams.maxDuration, tokenExpiresAtMs: x.identity!.expiresAt * 1000, ...(x.approvalEndsAtMs !== undefined ? { approvalEndsAtMs: x.approvalEndsAtMs } : {}) };
+  return { idleTimeoutMs: streams.idleTimeout, maxDurationMs: streams.maxDuration, tokenExpiresAtMs: x.identity!.expiresAt * 1000, ...(x.approvalEndsAtMs !== undefined ? { approvalEndsAtMs: x.approvalEndsAtMs } : {}), ...(x.shutdown ? { shutdown: x.shutdown } : {}) };
 }
 
 /** forwardWebSocketPortForward relays port-forward over WebSocket; resolves once it is recorded. */

@@ -74,6 +74,7 @@ export async function forwardStream(x: KubeExchange, gatewayRecord: ResponseReco
     maxDurationMs: streams.maxDuration,
     tokenExpiresAtMs: x.identity.expiresAt * 1000,
     ...(x.approvalEndsAtMs !== undefined ? { approvalEndsAtMs: x.approvalEndsAtMs } : {}),
+    ...(x.shutdown ? { shutdown: x.shutdown } : {}),
   };
 
   let chain: Promise<unknown> = Promise.resolve();

@@ -56,6 +56,18 @@ describe('startSessionLimits', () => {
     assert.deepEqual(reasons, ['token-expired']);
   });
 
+  it('a shutdown ends the session once, with its own reason; a stopped limiter ignores it', () => {
+    const reasons: LimitReason[] = [];
+    const shutdown = new AbortController();
+    startSessionLimits({ ...config, shutdown: shutdown.signal, onLimit: (r) => reasons.push(r) });
+    const quiet = startSessionLimits({ ...config, shutdown: shutdown.signal, onLimit: (r) => reasons.push(`stopped:${r}` as LimitReason) });
+    quiet.stop();
+    shutdown.abort();
+    shutdown.abort();
+    assert.deepEqual(reasons, ['shutdown']);
+    assert.match(limitMessage('shutdown', config), /shutting down; connect again to continue/);
+  });
+
   it('a stopped limiter never fires', async () => {
     let fired = false;
     const limiter = startSessionLimits({ idleTimeoutMs: 1, maxDurationMs: 1, onLimit: () => (fired = true) });

@@ -8,7 +8,7 @@
  */
 import { formatDuration } from '../../../config/duration.js';
 
-export type LimitReason = 'idle' | 'max-duration' | 'token-expired' | 'approval-ended';
+export type LimitReason = 'idle' | 'max-duration' | 'token-expired' | 'approval-ended' | 'shutdown';
 
 export interface SessionLimitsConfig {
   /** Milliseconds without a message in either direction. */
@@ -53,6 +53,8 @@ export function limitMessage(reason: LimitReason, config: SessionLimitsConfig): 
       return 'airlock ended the session: the token expired';
     case 'approval-ended':
       return 'airlock ended the session: the approval window that allowed it closed';
+    case 'shutdown':
+      return 'airlock ended the session: it is shutting down; connect again to continue';
     case 'idle':
       return `airlock ended the session: nothing was sent either way for ${formatDuration(config.idleTimeoutMs)} (streams.idleTimeout)`;
     case 'max-duration':
@@ -72,6 +74,8 @@ export interface StartSessionLimitsOptions extends SessionLimitsConfig {
   tokenExpiresAtMs?: number;
   /** The end of the approval window the session was let through by (ms since the epoch). */
   approvalEndsAtMs?: number;
+  /** Aborted when airlock shuts down and the drain deadline has passed: the session ends then. */
+  shutdown?: AbortSignal;
   onLimit(reason: LimitReason): void;
   /** Monotonic milliseconds; default performance.now. */
   now?: () => number;
@@ -104,6 +108,14 @@ export function startSessionLimits(options: StartSessionLimitsOptions): SessionL
     timer.unref();
   };
   arm();
+  const onShutdown = () => {
+    if (stopped) return;
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    options.onLimit('shutdown');
+  };
+  if (options.shutdown?.aborted) onShutdown();
+  else options.shutdown?.addEventListener('abort', onShutdown, { once: true });
 
   return {
     activity() {
@@ -112,6 +124,7 @@ export function startSessionLimits(options: StartSessionLimitsOptions): SessionL
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      options.shutdown?.removeEventListener('abort', onShutdown);
     },
   };
 }

@@ -282,6 +282,7 @@ export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder,
     ...limitsConfig,
     tokenExpiresAtMs: x.identity.expiresAt * 1000,
     ...(x.approvalEndsAtMs !== undefined ? { approvalEndsAtMs: x.approvalEndsAtMs } : {}),
+    ...(x.shutdown ? { shutdown: x.shutdown } : {}),
     onLimit: (reason) => {
       limitHit = { reason, message: limitMessage(reason, limitsConfig) };
       // Tell the client why (kubectl prints it), then cut both legs once that frame is written.
