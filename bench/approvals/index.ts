@@ -12,19 +12,12 @@
 import { request as httpsRequest } from 'node:https';
 import { cpus, loadavg } from 'node:os';
 import { startGatewayHarness } from '../../test/support/gateway-harness.js';
+import { reviewPolicy } from '../../test/support/review-policy.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 100;
 
-const POLICY = `default: allow
-rules:
-  - name: privileged-pods-need-approval
-    match: |
-      request.resource == "pods" && request.verb == "create" && has(object.spec) && has(object.spec.containers)
-      && object.spec.containers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true)
-    effect: review
-    message: privileged pods need an approval
-`;
+const POLICY = reviewPolicy();
 
 function pod(name: string, privileged: boolean): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox', securityContext: { privileged } }] } });

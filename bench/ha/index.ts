@@ -19,21 +19,14 @@ import { silentLogger } from '../../src/log.js';
 import { startFakeApiServer } from '../../test/fixtures/fake-apiserver/index.js';
 import { startPostgres } from '../../test/support/postgres.js';
 import { closedLoop, requestEntry, type RunResult } from '../ledger/workload.js';
+import { reviewPolicy } from '../../test/support/review-policy.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, runs: { type: 'string', default: '100' } } });
 const seconds = Number(values.seconds);
 const runs = Number(values.runs);
 const APPENDERS = 64;
 
-const POLICY = `default: allow
-rules:
-  - name: privileged-pods-need-approval
-    match: |
-      request.resource == "pods" && request.verb == "create" && has(object.spec) && has(object.spec.containers)
-      && object.spec.containers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true)
-    effect: review
-    message: privileged pods need an approval
-`;
+const POLICY = reviewPolicy();
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;

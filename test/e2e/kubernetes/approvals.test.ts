@@ -19,16 +19,9 @@ import type { ApprovalRequest } from '../../../src/review/types.js';
 import { runCli } from '../../support/cli.js';
 import { startGatewayHarness, type GatewayHarness } from '../../support/gateway-harness.js';
 import { kubectlClient, missingKubectl, type KubectlClient } from '../../support/kubectl.js';
+import { reviewPolicy } from '../../support/review-policy.js';
 
-const POLICY = `default: allow
-rules:
-  - name: privileged-pods-need-approval
-    match: |
-      request.resource == "pods" && request.verb == "create" && has(object.spec) && has(object.spec.containers)
-      && object.spec.containers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true)
-    effect: review
-    message: privileged pods need an approval
-    approvers: [group:sre]
+const POLICY = reviewPolicy(`    approvers: [group:sre]
   - name: network-policies-need-two
     match: request.resource == "networkpolicies" && request.verb == "create"
     effect: review
@@ -46,7 +39,7 @@ rules:
     effect: review
     message: a shell in scratch needs an approval
     window: 3s
-`;
+`);
 
 const WEBHOOK_SECRET = 'whsec-test-0123456789abcdef';
 

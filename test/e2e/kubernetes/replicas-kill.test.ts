@@ -17,16 +17,9 @@ import { startFakeApiServer, type FakeApiServer } from '../../fixtures/fake-apis
 import { freePort, runCli, startCli, type RunningCli } from '../../support/cli.js';
 import { kubectlClient, missingKubectl } from '../../support/kubectl.js';
 import { startPostgres, type PostgresServer } from '../../support/postgres.js';
+import { reviewPolicy } from '../../support/review-policy.js';
 
-const POLICY = `default: allow
-rules:
-  - name: privileged-pods-need-approval
-    match: |
-      request.resource == "pods" && request.verb == "create" && has(object.spec) && has(object.spec.containers)
-      && object.spec.containers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true)
-    effect: review
-    message: privileged pods need an approval
-`;
+const POLICY = reviewPolicy();
 
 interface Replica {
   name: string;

@@ -18,16 +18,9 @@ import { silentLogger } from '../../../src/log.js';
 import type { ApprovalRequest } from '../../../src/review/types.js';
 import { startFakeApiServer, type FakeApiServer } from '../../fixtures/fake-apiserver/index.js';
 import { startPostgres, type PostgresServer } from '../../support/postgres.js';
+import { reviewPolicy } from '../../support/review-policy.js';
 
-const POLICY = `default: allow
-rules:
-  - name: privileged-pods-need-approval
-    match: |
-      request.resource == "pods" && request.verb == "create" && has(object.spec) && has(object.spec.containers)
-      && object.spec.containers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true)
-    effect: review
-    message: privileged pods need an approval
-`;
+const POLICY = reviewPolicy();
 
 function pod(name: string, privileged: boolean): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox', securityContext: { privileged } }] } });
