@@ -17,7 +17,7 @@ import { limitMessage, startSessionLimits, type LimitReason } from './session-li
 import { relaySpdy } from './spdy-relay.js';
 import type { CloseRelay } from './websocket-relay.js';
 import { relayWebSocket } from './websocket-relay.js';
-import { recordRefusedUpgrade, spdyWithActivity, webSocketWithActivity } from './stream-recording.js';
+import { recordRefusedUpgrade, sessionLimitsOf, spdyWithActivity, webSocketWithActivity } from './stream-recording.js';
 
 const CONTENT_TYPE = 'application/vnd.airlock.port-forward+json';
 
@@ -40,11 +40,6 @@ function ledgerWriter(record: ResponseRecorder) {
   };
 }
 
-function limitsOf(x: KubeExchange) {
-  const streams = x.conn!.config.streams;
-  return { idleTimeoutMs: streams.idleTimeout, maxDurationMs: streams.maxDuration, tokenExpiresAtMs: x.identity!.expiresAt * 1000, ...(x.approvalEndsAtMs !== undefined ? { approvalEndsAtMs: x.approvalEndsAtMs } : {}), ...(x.shutdown ? { shutdown: x.shutdown } : {}) };
-}
-
 /** forwardWebSocketPortForward relays port-forward over WebSocket; resolves once it is recorded. */
 export async function forwardWebSocketPortForward(x: KubeExchange, record: ResponseRecorder, deps: { detectors: readonly Detector[] }, protocols: string[]): Promise<void> {
   const { conn, req } = x;
@@ -61,7 +56,7 @@ export async function forwardWebSocketPortForward(x: KubeExchange, record: Respo
   x.res.detachSocket(x.upgradeSocket as never);
 
   const ledger = ledgerWriter(record);
-  const limits = limitsOf(x);
+  const limits = sessionLimitsOf(x);
   let limitHit: { reason: LimitReason; message: string } | undefined;
   let closeRelay: CloseRelay | undefined;
   const limiter = startSessionLimits({
@@ -122,7 +117,7 @@ export async function forwardSpdyPortForward(x: KubeExchange, record: ResponseRe
   x.res.detachSocket(x.upgradeSocket as never);
 
   const ledger = ledgerWriter(record);
-  const limits = limitsOf(x);
+  const limits = sessionLimitsOf(x);
   let limitHit: { reason: LimitReason; message: string } | undefined;
   const limiter = startSessionLimits({
     ...limits,

@@ -19,7 +19,7 @@ import { relayWebSocket } from './websocket-relay.js';
 import { forwardSpdyExec } from './spdy-exec-session.js';
 import { forwardSpdyPortForward, forwardWebSocketPortForward } from './forward-port-forward.js';
 import { noteMaskDetectors, requestDetectors } from './request-detectors.js';
-import { recordRefusedUpgrade } from './stream-recording.js';
+import { recordRefusedUpgrade, sessionLimitsOf } from './stream-recording.js';
 
 export interface StreamDeps {
   /** The gateway's stream detectors; a decision may add more for its request. */
@@ -68,14 +68,7 @@ export async function forwardStream(x: KubeExchange, gatewayRecord: ResponseReco
 
   // `kubectl cp` is an exec of tar on the standard streams: recorded as the files it moved.
   const transfer = sub === 'exec' ? detectTarTransfer(x.action?.command ?? []) : undefined;
-  const streams = conn.config.streams;
-  const limits = {
-    idleTimeoutMs: streams.idleTimeout,
-    maxDurationMs: streams.maxDuration,
-    tokenExpiresAtMs: x.identity.expiresAt * 1000,
-    ...(x.approvalEndsAtMs !== undefined ? { approvalEndsAtMs: x.approvalEndsAtMs } : {}),
-    ...(x.shutdown ? { shutdown: x.shutdown } : {}),
-  };
+  const limits = sessionLimitsOf(x);
 
   let chain: Promise<unknown> = Promise.resolve();
   const ended = new Promise<void>((resolve) => {

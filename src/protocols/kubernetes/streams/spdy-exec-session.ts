@@ -36,7 +36,7 @@ import { relaySpdy, type SpdyInject, type SpdyRelayObserver } from './spdy-relay
 import { limitMessage, startSessionLimits, type LimitReason } from './session-limits.js';
 import { detectTarTransfer, type TransferDirection } from './tar-command.js';
 import { TransferListing, type TransferSummary } from './transfer-listing.js';
-import { recordRefusedUpgrade, spdyWithActivity } from './stream-recording.js';
+import { recordRefusedUpgrade, sessionLimitsOf, spdyWithActivity } from './stream-recording.js';
 
 /** How long masked output may wait for the rest of a possible secret (as exec-session.ts). */
 export const SPDY_IDLE_FLUSH_MS = 50;
@@ -274,17 +274,13 @@ export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder,
   // Session limits: past the idle time, the maximum duration or the caller's token expiry the
   // connection is cut (SPDY has no frame airlock could add without corrupting the shared header
   // compression), and the recording is closed with the reason.
-  const streams = conn.config.streams;
-  const limitsConfig = { idleTimeoutMs: streams.idleTimeout, maxDurationMs: streams.maxDuration };
+  const limits = sessionLimitsOf(x);
   let limitHit: { reason: LimitReason; message: string } | undefined;
   let inner: SpdyExecObserver | undefined;
   const limiter = startSessionLimits({
-    ...limitsConfig,
-    tokenExpiresAtMs: x.identity.expiresAt * 1000,
-    ...(x.approvalEndsAtMs !== undefined ? { approvalEndsAtMs: x.approvalEndsAtMs } : {}),
-    ...(x.shutdown ? { shutdown: x.shutdown } : {}),
+    ...limits,
     onLimit: (reason) => {
-      limitHit = { reason, message: limitMessage(reason, limitsConfig) };
+      limitHit = { reason, message: limitMessage(reason, limits) };
       // Tell the client why (kubectl prints it), then cut both legs once that frame is written.
       inner?.endWithStatus(limitHit.message);
       setTimeout(() => x.upgradeSocket?.destroy(), 100).unref();

@@ -1,12 +1,35 @@
 /**
  * Small pieces every stream forwarder (exec, attach, port-forward; WebSocket or SPDY) shares:
- * recording the cluster's refusal of an upgrade, and feeding a session's limits with the
- * activity its relay observes.
+ * the limits of a session, recording the cluster's refusal of an upgrade, and feeding a
+ * session's limits with the activity its relay observes.
  */
 import type { ResponseRecorder } from '../../../gateway/adapter.js';
-import type { SessionLimiter } from './session-limits.js';
+import type { KubeExchange } from '../kube-exchange.js';
+import type { SessionLimiter, SessionLimitsConfig } from './session-limits.js';
 import type { SpdyRelayObserver } from './spdy-relay.js';
 import type { RelayObserver } from './websocket-relay.js';
+
+/** The limits of one stream session. */
+export interface StreamLimits extends SessionLimitsConfig {
+  tokenExpiresAtMs: number;
+  approvalEndsAtMs?: number;
+  shutdown?: AbortSignal;
+}
+
+/**
+ * sessionLimitsOf: the connection's idle and maximum durations, the caller's token expiry, the
+ * close of the approval window that let the stream open, and airlock's own shutdown.
+ */
+export function sessionLimitsOf(x: KubeExchange): StreamLimits {
+  const streams = x.conn!.config.streams;
+  return {
+    idleTimeoutMs: streams.idleTimeout,
+    maxDurationMs: streams.maxDuration,
+    tokenExpiresAtMs: x.identity!.expiresAt * 1000,
+    ...(x.approvalEndsAtMs !== undefined ? { approvalEndsAtMs: x.approvalEndsAtMs } : {}),
+    ...(x.shutdown ? { shutdown: x.shutdown } : {}),
+  };
+}
 
 /**
  * recordRefusedUpgrade records the cluster's (or the handshake's) "no" to an upgrade, whose
