@@ -54,6 +54,9 @@ export const SQLITE_MIGRATIONS: Migration[] = [
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
 
+/** WAL pages after which a commit checkpoints the WAL into the database file (see configureForWriting). */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
 /**
  * configureForWriting sets the pragmas that make a commit durable: WAL with
  * `synchronous=FULL` fsyncs the WAL on every commit, so a resolved append survives power
@@ -65,6 +68,12 @@ export function configureForWriting(db: Database.Database, busyTimeoutMs: number
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+  // SQLite folds the WAL back into the database inside the commit that crosses this many
+  // pages, so that commit waits for the copy and a sync of the database file. Each commit
+  // appends a handful of pages; at SQLite's default of 1,000 pages one commit in ~150 paid
+  // for a checkpoint — in the p99 of a gateway's responses. At 10,000 pages (40 MiB of WAL)
+  // it is one in ~1,500, and the WAL is still bounded.
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   // After a burst the WAL is cut back to 64 MiB at the next checkpoint instead of staying large.
   db.pragma('journal_size_limit = 67108864');
   db.pragma('foreign_keys = ON');
