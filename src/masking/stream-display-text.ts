@@ -7,7 +7,10 @@
  *
  * Handled (ECMA-48): CSI `ESC [ params intermediates final`, the string controls OSC `ESC ]`,
  * DCS `ESC P`, SOS `ESC X`, PM `ESC ^`, APC `ESC _` ended by BEL or ST (`ESC \`), and two-byte
- * `ESC intermediates final` sequences. 8-bit C1 controls are not used by UTF-8 terminals and are
+ * `ESC intermediates final` sequences. In a two-byte sequence whose final byte is a letter or a
+ * digit (`ESC 7`, `ESC M`, `ESC c` …) only the ESC is counted as escape and the letter stays in
+ * the text: a terminal swallows it, but it may be the first character of a secret (`ESC ghp_…`
+ * shows `hp_…`), which the detectors must still see whole. 8-bit C1 controls are not used by UTF-8 terminals and are
  * read as (invalid) UTF-8. Pure: no I/O, no state.
  *
  * Cost: the stretches between escape sequences are checked and decoded natively when they are
@@ -60,7 +63,17 @@ function escapeEnd(buf: Buffer, i: number): number {
   while (j < n && (buf[j] ?? 0) >= 0x20 && (buf[j] ?? 0) <= 0x2f) j++;
   if (j >= n) return -1;
   const f = buf[j] ?? 0;
+  if (j === i + 1 && isAlphanumeric(f)) return i + 1; // the letter stays in the text (see above)
   return f >= 0x30 && f <= 0x7e ? j + 1 : j;
+}
+
+function isAlphanumeric(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+}
+
+/** isLoneEscape: the escape [start, end) is an ESC whose letter follows it as text (see escapeEnd). */
+export function isLoneEscape(escape: readonly [number, number]): boolean {
+  return escape[1] - escape[0] === 1;
 }
 
 /** utf8Length returns the byte length of the character led by b, or 0 for an invalid lead. */

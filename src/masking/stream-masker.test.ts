@@ -14,7 +14,8 @@ const PEM_BODY = 'MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0g
 const PEM = `-----BEGIN EC PRIVATE KEY-----\n${PEM_BODY}\n-----END EC PRIVATE KEY-----`;
 const PW = 'Tr0ub4dor&3x';
 const EMAIL = 'carol@example.org';
-const SECRETS = [GH, AWS_ID, JWT, PEM_BODY, PW, EMAIL, GH.slice(0, 12), PEM_BODY.slice(20, 40)];
+// GH.slice(1): what a terminal shows of `ESC ghp_…` (it swallows the `g` as an escape's final byte).
+const SECRETS = [GH, AWS_ID, JWT, PEM_BODY, PW, EMAIL, GH.slice(0, 12), GH.slice(1), PEM_BODY.slice(20, 40)];
 
 const replacement = (kind: string): string => `«${kind}»`;
 const all = (): StreamMasker => createStreamMasker({ detectors: selectDetectors(['secretlint', 'jwt', 'private-key', 'pii']), replacement });
@@ -28,6 +29,7 @@ const CORPUS = Buffer.from(
     `Authorization: Bearer ${JWT}\r\n`,
     `${PEM}\r\n`,
     `DB_PASSWORD = ${PW}\r\nnotify ${EMAIL} done\r\n`,
+    `\x1b7saved\x1b8 printf '\\033%s' $GITHUB_TOKEN\r\n\x1b${GH}\r\n`,
     'ls -l\r\ntotal 0\r\n\x1b[?2004h# ',
   ].join(''),
   'utf8',
@@ -95,6 +97,21 @@ test('a secret with a colour code inside it is masked and the colour codes are k
   assert.equal(s, 'x «github-token»\x1b[31m\x1b[0m y\n');
 });
 
+test('an ESC glued to a secret does not hide it: the token is masked whole and the ESC goes with it', () => {
+  // A terminal reads `ESC g` as an escape sequence and shows `hp_…`: without care the detectors
+  // would miss the token and all but its first character would reach the screen and the ledger.
+  for (const input of [`\x1b${GH}\n`, `x \x1b${GH} y\n`, `\x1b[1m\x1b${GH}\x1b[0m\n`]) {
+    const whole = runChunks([Buffer.from(input)]).out.toString();
+    assert.ok(!whole.includes(GH.slice(1)), JSON.stringify(whole));
+    assert.equal(whole, input.replace(`\x1b${GH}`, '«github-token»'));
+    const bytes = runChunks([...Buffer.from(input)].map((b) => Buffer.from([b]))).out.toString();
+    assert.equal(bytes, whole, 'byte by byte');
+  }
+  // Two-byte sequences with nothing to mask pass through unchanged (save/restore cursor, reverse index).
+  const plain = Buffer.from('\x1b7status\x1b8 \x1bM\x1bc done\n');
+  assert.ok(runChunks([plain]).out.equals(plain));
+});
+
 test('ordinary keystroke echo is released at once; only a trigger prefix waits for the next byte', () => {
   const m = createStreamMasker({ detectors: selectDetectors(['secretlint', 'jwt', 'private-key']), replacement });
   const rows: Array<readonly [string, string]> = [
@@ -145,9 +162,9 @@ test('invalid UTF-8 and a trailing half escape pass through unchanged at flush',
 const noise = [
   '2026-11-26T14:00:07.259Z INFO request_id=9e3779b19e3779b1 method=GET path=/api/orders status=200 duration_ms=7\n',
   'payload=b3JkZXIgMTAgb2YgY2FydCA5ZTM3Nzli\n', '\x1b[01;32mroot@pod\x1b[00m:\x1b[01;34m~\x1b[00m# ', '\x1b]0;title\x07', 'ok ✓ 日本語 🚀 ',
-  ' ', '\r\n', '=', ': ', 'x'.repeat(70), 'ünïcödé ', 'gh', 'eyJ', '-----BEGIN', 'password', 'AKI', '://',
+  ' ', '\r\n', '=', ': ', 'x'.repeat(70), 'ünïcödé ', 'gh', 'eyJ', '-----BEGIN', 'password', 'AKI', '://', '\x1b7', '\x1b8', '\x1b',
 ];
-const planted = [GH, AWS_ID, JWT, PEM, `DB_PASSWORD = ${PW}`, `mail ${EMAIL} `, `postgres://app:${PW}@db`];
+const planted = [GH, AWS_ID, JWT, PEM, `DB_PASSWORD = ${PW}`, `mail ${EMAIL} `, `postgres://app:${PW}@db`, `\x1b${GH}`];
 const session = fc
   .array(
     fc.oneof(
@@ -176,7 +193,8 @@ test('random sessions cut into random frames give the output of one push, and wh
 
 test('output with nothing to mask is the input, byte for byte, frame by frame', () => {
   const candidates = ['gh', 'eyJ', '-----BEGIN', 'password', 'AKI', '://'];
-  const frames = noise.filter((s) => !candidates.some((c) => s.includes(c))).map((s) => Buffer.from(s, 'utf8'));
+  // (A frame ending in ESC is held until the next byte tells which escape it starts.)
+  const frames = noise.filter((s) => !candidates.some((c) => s.includes(c)) && !s.endsWith('\x1b')).map((s) => Buffer.from(s, 'utf8'));
   assert.ok(frames.length > 10);
   const m = createStreamMasker({ detectors: selectDetectors(['secretlint', 'jwt', 'private-key']), replacement });
   for (const f of frames) assert.ok(m.push(f).equals(f), JSON.stringify(f.toString()));

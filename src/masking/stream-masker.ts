@@ -20,7 +20,7 @@
  */
 import type { Detector, Finding } from './detectors/detector.js';
 import { tailTokenStart } from './detectors/detector.js';
-import { parseDisplayText, type DisplayText } from './stream-display-text.js';
+import { isLoneEscape, parseDisplayText, type DisplayText } from './stream-display-text.js';
 
 export interface StreamMaskerOptions {
   readonly detectors: readonly Detector[];
@@ -92,7 +92,9 @@ export function createStreamMasker(options: StreamMaskerOptions): StreamMasker {
 
   function render(dt: DisplayText, full: string, base: number, found: Finding[], commit: number, overflow: boolean): Buffer {
     const byteAt = (idx: number): number => dt.byteAt(idx - base);
-    const commitByte = commit >= full.length ? (overflow ? pending.length : dt.complete) : byteAt(commit);
+    let commitByte = commit >= full.length ? (overflow ? pending.length : dt.complete) : byteAt(commit);
+    // An ESC whose letter is held stays held with it: masked later, the two go together.
+    if (commit < full.length && dt.escapes.some((e) => e[1] === commitByte && isLoneEscape(e))) commitByte--;
     const spans: Finding[] = [];
     for (const f of found) {
       if (f.start >= commit) continue;
@@ -110,14 +112,23 @@ export function createStreamMasker(options: StreamMaskerOptions): StreamMasker {
     let cursor = 0;
     let esc = 0;
     for (const f of mergeFindings(spans)) {
-      const from = byteAt(f.start);
+      let from = byteAt(f.start);
       const to = f.end >= full.length ? (overflow ? held.length : dt.complete) : byteAt(f.end);
+      while (esc < dt.escapes.length && (dt.escapes[esc]?.[1] ?? Infinity) < from) esc++;
+      // An ESC whose letter starts the masked range goes with it: left in front of the
+      // replacement it would swallow the replacement's first character.
+      const before = dt.escapes[esc];
+      if (before && before[1] === from && before[0] >= cursor && isLoneEscape(before)) {
+        from = before[0];
+        esc++;
+      }
       out.push(held.subarray(cursor, from), Buffer.from(replacement(f.kind, full.slice(f.start, f.end)), 'utf8'));
       // Keep the escape sequences inside the masked range: the terminal state must not change.
+      // (An ESC whose letter is masked away is dropped with it.)
       while (esc < dt.escapes.length && (dt.escapes[esc]?.[0] ?? 0) < from) esc++;
       while (esc < dt.escapes.length && (dt.escapes[esc]?.[1] ?? Infinity) <= to) {
         const e = dt.escapes[esc++];
-        if (e) out.push(held.subarray(e[0], e[1]));
+        if (e && (!isLoneEscape(e) || e[1] >= to)) out.push(held.subarray(e[0], e[1]));
       }
       cursor = to;
     }
