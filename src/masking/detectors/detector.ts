@@ -51,6 +51,9 @@ export interface RegexRule {
   readonly boundary?: RegExp;
 }
 
+/** The longest masked value that is scanned again as the possible start of another match. */
+const RESCAN_LIMIT = 64;
+
 /** findWithRules runs each rule's global regex over text and returns the ranges to mask. */
 export function findWithRules(text: string, rules: readonly RegexRule[]): Finding[] {
   const out: Finding[] = [];
@@ -84,6 +87,10 @@ export function findWithRules(text: string, rules: readonly RegexRule[]): Findin
       if (span === undefined || value === undefined || value.length === 0) continue;
       if (rule.accept && !rule.accept(value)) continue;
       out.push({ start: span[0], end: span[1], kind: rule.kind });
+      // The masked value may itself name another secret (`password= DB_PASSWORD = hunter2`):
+      // the scan goes on from the value, not from the end of the match. Only a short value (a
+      // name) is read again, so a long crafted run (`password=password=…`) stays one match.
+      if (g > 0 && span[0] > m.index && value.length <= RESCAN_LIMIT) re.lastIndex = span[0];
     }
   }
   return out;

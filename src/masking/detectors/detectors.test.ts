@@ -42,6 +42,8 @@ const positive: Row[] = [
   { name: 'Slack bot token', detector: secretPatternsDetector, text: `SLACK=${SLACK}`, secret: SLACK },
   { name: 'database URL password', detector: secretPatternsDetector, text: 'DATABASE_URL=postgres://app:S3cr3tPw@db:5432/app', secret: 'S3cr3tPw', kind: 'database-password' },
   { name: 'password assignment with blanks', detector: secretPatternsDetector, text: 'password = hunter2hunter\n', secret: 'hunter2hunter' },
+  // The first assignment's "value" is the name of the second: both values are masked.
+  { name: 'assignment whose value names another credential', detector: secretPatternsDetector, text: 'password= DB_PASSWORD = hunter2hunter\n', secret: 'hunter2hunter' },
   { name: 'JSON client_secret', detector: secretPatternsDetector, text: '{"client_secret": "abcdEFGH1234"}', secret: 'abcdEFGH1234' },
   { name: 'JWT', detector: jwtDetector, text: `Authorization: Bearer ${JWT}\n`, secret: JWT, kind: 'jwt' },
   { name: 'PEM block across lines', detector: privateKeyDetector, text: `key:\n${PEM}\nafter`, secret: PEM, kind: 'private-key' },
@@ -198,4 +200,13 @@ test('a boundary rejects a match where the lookbehind fails and the scan goes on
   const rule: RegexRule = { kind: 'k', pattern: /ab+/dg, boundary: /(?<![a-z])/y };
   assert.deepEqual(findWithRules('xab ab', [rule]), [{ start: 4, end: 6, kind: 'k' }]);
   assert.deepEqual(findWithRules('x-abb', [rule]), [{ start: 2, end: 5, kind: 'k' }]);
+});
+
+test('a masked value is read again only when short: a crafted run of assignments stays one finding', () => {
+  // `password= DB_PASSWORD = x` needs the value read again as a key; a long run must not be
+  // re-read from every `=` (that would be quadratic in what an agent prints).
+  const run = 'password='.repeat(10_000);
+  assert.equal(secretPatternsDetector.find(run).length, 1);
+  const found = secretPatternsDetector.find('password= DB_PASSWORD = hunter2hunter');
+  assert.deepEqual(found.map((f) => f.kind), ['credential-assignment', 'credential-assignment']);
 });
