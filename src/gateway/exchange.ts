@@ -22,6 +22,11 @@ export interface Exchange {
   identity?: Identity;
   sessionId?: string;
   action?: PolicyRequest;
+  /**
+   * The action as the ledger records it, when it differs from `action`: free text a caller may
+   * put a secret in (an exec's command line) masked. Policy always reads `action`.
+   */
+  recordedAction?: PolicyRequest;
   /** The object the request would produce (policy's `object`), when the adapter could read it. */
   object?: unknown;
   /** The masked request body for the ledger. */

@@ -45,7 +45,7 @@ export function requestEntry(x: Exchange, data: Record<string, unknown>): EntryI
     sessionId: x.sessionId,
     identity: recordedIdentity(x),
     connection: x.connection,
-    action: x.action,
+    action: x.recordedAction ?? x.action,
     decision: d
       ? {
           effect: d.effect,

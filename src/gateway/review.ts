@@ -48,7 +48,7 @@ export function withReview<X extends Exchange>(next: Stage<X>, adapter: Protocol
       subject: described.subject,
       ...(described.preview ? { preview: described.preview } : {}),
       requestEntryId: x.id,
-      entry: { action: x.action as unknown as Record<string, unknown> },
+      entry: { action: (x.recordedAction ?? x.action) as unknown as Record<string, unknown> },
     });
     x.facts.approval = { id: approval.id };
     const decided = (await deps.approvals.wait(approval.id, deps.holdMs)) ?? approval;

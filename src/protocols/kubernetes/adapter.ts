@@ -13,6 +13,7 @@ import { forwardKubernetes } from './forward.js';
 import type { KubeConnection, KubeExchange } from './kube-exchange.js';
 import { checkPath } from './path-safety.js';
 import { toPolicyRequest } from './policy-request.js';
+import { maskCommand, recordedTarget } from './recorded-command.js';
 import { hasBody, readBody } from './request-body.js';
 import { resolveRequestInfo } from './request-info.js';
 import { interpretBody } from './request-object.js';
@@ -46,7 +47,8 @@ export function createKubernetesAdapter(deps: KubernetesAdapterDeps): ProtocolAd
       x.facts.remoteAddress = req.socket.remoteAddress;
       const split = splitConnectionPrefix(req.url ?? '/');
       if (!split.ok) return refusal(404, 'bad-request', split.reason);
-      x.facts.target = split.upstreamTarget;
+      // An exec's command line may carry a secret: the ledger gets it masked (recorded-command.ts).
+      x.facts.target = recordedTarget(split.upstreamTarget, deps.streamDetectors);
       const conn = deps.connections.get(split.connection);
       if (!conn) {
         const known = [...deps.connections.keys()].join(', ') || 'none';
@@ -98,6 +100,9 @@ export function createKubernetesAdapter(deps: KubernetesAdapterDeps): ProtocolAd
       const query = x.target.includes('?') ? x.target.slice(x.target.indexOf('?') + 1) : '';
       const withBody = hasBody(req);
       x.action = toPolicyRequest(x.info, { connection: x.connection, method: req.method ?? 'GET', query, hasBody: withBody });
+      // Policy reads the command as sent; the ledger and approvers see it masked.
+      const maskedCommand = x.action.command ? maskCommand(x.action.command, deps.streamDetectors) : undefined;
+      if (maskedCommand) x.recordedAction = { ...x.action, command: maskedCommand };
       if (withBody && !x.upgrade) {
         const read = await readBody(req, x.conn.config.maxRequestBody);
         if (!read.ok) {

@@ -45,7 +45,9 @@ export function requestSummary(x: KubeExchange): string {
   const where = info.namespace ? ` in ${info.namespace}` : '';
   // A stream reads as what it does (the verb of an exec is `get` over WebSocket, `create` over SPDY).
   if (streamSubresources.has(info.subresource)) {
-    const command = Array.isArray(x.action?.command) && x.action.command.length > 0 ? ` -- ${x.action.command.join(' ')}` : '';
+    // Approvers see the command as the ledger records it: masked.
+    const shown = x.recordedAction?.command ?? x.action?.command;
+    const command = Array.isArray(shown) && shown.length > 0 ? ` -- ${shown.join(' ')}` : '';
     const ports = Array.isArray(x.action?.ports) && x.action.ports.length > 0 ? ` ports ${x.action.ports.join(',')}` : '';
     return `${info.subresource} ${info.resource}${group} "${name}"${command}${ports}${where}`;
   }
@@ -58,9 +60,10 @@ export function reviewSubject(x: KubeExchange): ApprovalSubject {
   return {
     protocol: 'kubernetes',
     method: x.req.method ?? 'GET',
-    target: x.target ?? '',
+    // The target and action as recorded: an exec's command masked (recorded-command.ts).
+    target: typeof x.facts.target === 'string' ? x.facts.target : (x.target ?? ''),
     summary: requestSummary(x),
-    action: { ...(x.action ?? {}) } as Record<string, unknown>,
+    action: { ...(x.recordedAction ?? x.action ?? {}) } as Record<string, unknown>,
     ...(x.recordedRequest ? { body: typeof x.recordedRequest.body === 'string' ? x.recordedRequest.body : Buffer.from(x.recordedRequest.body).toString('utf8') } : {}),
   };
 }
