@@ -36,8 +36,8 @@ export interface KubectlClient {
   kubeconfig: string;
   /** run runs kubectl to completion. */
   run(args: string[], options?: { env?: Record<string, string>; input?: string }): Promise<KubectlRun>;
-  /** start runs a long-lived kubectl (`get -w`). */
-  start(args: string[], options?: { env?: Record<string, string> }): RunningKubectl;
+  /** start runs a long-lived kubectl (`get -w`); with `stdin`, the test writes to `child.stdin`. */
+  start(args: string[], options?: { env?: Record<string, string>; stdin?: boolean }): RunningKubectl;
 }
 
 /** kubectlDir is the folder of the real kubectl binary (the versioned ones sit beside it). */
@@ -79,7 +79,7 @@ export function kubectlClient(minor: number, options: { home: string; kubeconfig
     home: options.home,
     kubeconfig: options.kubeconfig,
     run: (args, runOptions = {}) => runProcess(bin, args, baseEnv(runOptions.env), runOptions.input),
-    start: (args, startOptions = {}) => startProcess(bin, args, baseEnv(startOptions.env)),
+    start: (args, startOptions = {}) => startProcess(bin, args, baseEnv(startOptions.env), startOptions.stdin ?? false),
   };
 }
 
@@ -96,8 +96,8 @@ function runProcess(bin: string, args: string[], env: NodeJS.ProcessEnv, input?:
   });
 }
 
-function startProcess(bin: string, args: string[], env: NodeJS.ProcessEnv): RunningKubectl {
-  const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function startProcess(bin: string, args: string[], env: NodeJS.ProcessEnv, stdin: boolean): RunningKubectl {
+  const child = spawn(bin, args, { env, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   let out = '';
   const waiters = new Set<() => void>();
   const notify = () => {

@@ -92,6 +92,44 @@ describe('kubectl exec through airlock', { concurrency: true }, () => {
     assert.ok(!ledgerText.includes(awsAccessKeyId), 'the ledger holds the key from the command line');
   });
 
+  for (const transport of ['websocket', 'spdy'] as const) {
+    it(`a password typed at a sudo prompt reaches the container but is recorded only as a marker (${transport})`, { skip: missingKubectl(33) }, async () => {
+      // kubectl 1.33 speaks WebSocket; told not to, it falls back to its SPDY executor.
+      const env: Record<string, string> = transport === 'spdy' ? { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } : {};
+      const shell = clients.get(33)!.start(['exec', '-i', POD, '--', 'sh'], { stdin: true, env });
+      const stdin = shell.child.stdin!;
+      const password = `typed-pw-${transport}-Xq7`;
+      try {
+        stdin.write(`echo before-${transport}\nsudo echo after-${transport}\n`);
+        // An agent answers once it sees the prompt, as a person would.
+        await shell.waitFor(/\[sudo\] password for root: /);
+        stdin.write(`${password}\n`);
+        await shell.waitFor(new RegExp(`after-${transport}`));
+        stdin.end('exit 0\n');
+        await new Promise((resolve) => (shell.child.exitCode === null ? shell.child.once('close', resolve) : resolve(undefined)));
+      } finally {
+        await shell.stop();
+      }
+      const entries = await h.entries();
+      const reader = await openLedgerReader({ dataDir: h.dataDir, store: { kind: 'sqlite', path: h.ledgerFile } });
+      let typed: string | undefined;
+      try {
+        // (Other tests run at the same time: this session is the one that printed its tag.)
+        for (const e of entries.filter((x) => x.type === 'request' && x.action?.subresource === 'exec' && x.action?.tty === false)) {
+          const session = await readTerminalSession(reader, e.id);
+          if (session?.events.some((ev) => ev.kind === 'o' && ev.data.includes(`before-${transport}`))) {
+            typed = session.events.filter((ev) => ev.kind === 'i').map((ev) => ev.data).join('');
+          }
+        }
+      } finally {
+        await reader.close();
+      }
+      assert.equal(typed, `echo before-${transport}\nsudo echo after-${transport}\n[masked typed-secret]\nexit 0\n`);
+      const ledgerText = JSON.stringify(entries) + readFileSync(h.ledgerFile).toString('latin1');
+      assert.ok(!ledgerText.includes(password), 'the ledger holds the typed password');
+    });
+  }
+
   it('a secret printed right after an ESC byte is masked whole: the ESC cannot hide its first letter', { skip: missingKubectl(33) }, async () => {
     // A terminal reads `ESC A` as an escape sequence and shows the rest (`KIA…`): a gateway that
     // let the escape hide the first letter from its detectors would pass all the others.

@@ -116,3 +116,22 @@ describe('ExecSession limits', () => {
     assert.equal(await ended, 'idle');
   });
 });
+
+describe('ExecSession and password prompts', () => {
+  it('what is typed at a password prompt reaches the cluster as typed but is recorded as a marker', () => {
+    const s = session();
+    s.observer.message('upstream-to-client', frame('stdout', Buffer.from('$ ')), true);
+    const typed = ['s', 'u', 'd', 'o', ' ', 'i', 'd', '\r'].map((c) => frame('stdin', Buffer.from(c)));
+    for (const f of typed) assert.ok(s.observer.message('client-to-upstream', f, true));
+    s.observer.message('upstream-to-client', frame('stderr', Buffer.from('[sudo] password for root: ')), true);
+    const answer = ['h', 'u', 'n', 't', 'e', 'r', '2', 'x', '\r'].map((c) => frame('stdin', Buffer.from(c)));
+    // The cluster still gets each keystroke as typed.
+    for (const f of answer) assert.deepEqual(s.observer.message('client-to-upstream', f, true), f);
+    s.observer.message('upstream-to-client', frame('stdout', Buffer.from('uid=0(root)\r\n$ ')), true);
+    s.observer.message('client-to-upstream', frame('stdin', Buffer.from('exit\r')), true);
+    s.observer.closed({ by: 'client', code: 1000, reason: '' });
+    const input = s.events.filter((e) => e.kind === 'i').map((e) => e.data).join('');
+    assert.equal(input, 'sudo id\r[masked typed-secret]\rexit\r');
+    assert.ok(!JSON.stringify(s.events).includes('hunter2x'));
+  });
+});

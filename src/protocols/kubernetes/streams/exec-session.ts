@@ -1,8 +1,8 @@
 /**
  * ExecSession observes one exec or attach stream relayed over WebSocket: it decodes each
  * channel message, masks secrets in stdout and stderr before the client sees them, records
- * stdin, stdout, stderr, resizes and the exit status with time offsets as a terminal session,
- * and reads the exit status from the error channel. It decides nothing and opens no socket:
+ * stdin, stdout, stderr, resizes and the exit status with time offsets as a terminal session
+ * (what is typed at a password prompt only as a marker: secret-prompt.ts), and reads the exit status from the error channel. It decides nothing and opens no socket:
  * websocket-relay.ts carries the bytes, the gateway records the batches it emits.
  *
  * A `kubectl cp` (the command is `tar` to or from the standard streams, see tar-command.ts) is
@@ -33,6 +33,7 @@ import {
   type ExecStatus,
 } from './channel/index.js';
 import { limitMessage, startSessionLimits, type LimitReason, type SessionLimiter, type SessionLimitsConfig } from './session-limits.js';
+import { SecretPromptGuard, TYPED_SECRET_MARKER } from './secret-prompt.js';
 import type { TransferDirection } from './tar-command.js';
 import { TransferListing, type TransferSummary } from './transfer-listing.js';
 import type { CloseRelay, Inject, RelayDirection, RelayObserver } from './websocket-relay.js';
@@ -108,6 +109,19 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
   const tarChannel = listing?.channel;
 
   const kindOf = { stdout: 'o', stderr: 'e', stdin: 'i' } as const;
+  const prompts = new SecretPromptGuard();
+
+  /** recordTyped records stdin masked, and an answer to a secret prompt as a marker only. */
+  const recordTyped = (typed: Uint8Array) => {
+    const { marker, rest } = prompts.input(typed);
+    if (marker) {
+      recorder.output('i', maskers.stdin.flush());
+      recorder.output('i', Buffer.from(TYPED_SECRET_MARKER));
+    }
+    if (rest.length === 0) return;
+    recorder.output('i', maskers.stdin.push(Buffer.from(rest)));
+    scheduleFlush('stdin');
+  };
 
   /** release sends masked output held back for a possible secret once the stream pauses. */
   const scheduleFlush = (channel: OutputChannel | 'stdin') => {
@@ -165,8 +179,7 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
         if (msg.channel === 'stdin') {
           bytes.stdin += msg.bytes.length;
           // The recorded copy of what was typed is masked; the cluster gets the keystrokes as typed.
-          recorder.output('i', maskers.stdin.push(Buffer.from(msg.bytes)));
-          scheduleFlush('stdin');
+          recordTyped(msg.bytes);
         } else if (msg.channel === 'resize') {
           for (const size of resizes.push(msg.bytes)) recorder.resize(size.width, size.height);
         }
@@ -174,6 +187,7 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
       }
       if (msg.channel === 'stdout' || msg.channel === 'stderr') {
         bytes[msg.channel] += msg.bytes.length;
+        prompts.output(msg.bytes);
         const out = maskers[msg.channel].push(Buffer.from(msg.bytes));
         scheduleFlush(msg.channel);
         if (out.length === 0) return null;

@@ -34,6 +34,7 @@ import { upstreamHeaders } from '../upstream-headers.js';
 import { upstreamPath } from '../upstream/index.js';
 import { relaySpdy, type SpdyInject, type SpdyRelayObserver } from './spdy-relay.js';
 import { limitMessage, startSessionLimits, type LimitReason } from './session-limits.js';
+import { SecretPromptGuard, TYPED_SECRET_MARKER } from './secret-prompt.js';
 import { detectTarTransfer, type TransferDirection } from './tar-command.js';
 import { TransferListing, type TransferSummary } from './transfer-listing.js';
 import { recordRefusedUpgrade, sessionLimitsOf, spdyWithActivity } from './stream-recording.js';
@@ -90,6 +91,7 @@ export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyExec
     stdin: createStreamMasker({ detectors: options.detectors, replacement }),
   };
   const kindOf = { stdout: 'o', stderr: 'e', stdin: 'i' } as const;
+  const prompts = new SecretPromptGuard();
   const timers: Partial<Record<Masked, NodeJS.Timeout>> = {};
   /** The open stdout/stderr stream ids, for idle flushes; removed at FIN or reset. */
   const outputStream: Partial<Record<'stdout' | 'stderr', number>> = {};
@@ -142,6 +144,7 @@ export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyExec
   /** output masks one stdout/stderr DATA frame and returns the frame(s) to send, or null. */
   const output = (channel: 'stdout' | 'stderr', id: number, data: Uint8Array, fin: boolean): Uint8Array | null => {
     bytes[channel] += data.length;
+    prompts.output(data);
     let out = maskers[channel].push(Buffer.from(data));
     if (fin) {
       if (timers[channel]) clearTimeout(timers[channel]);
@@ -209,10 +212,19 @@ export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyExec
           } else if (event.from === 'client') {
             if (type === 'stdin') {
               bytes.stdin += event.bytes.length;
-              // The recorded copy of what was typed is masked; the cluster gets the keystrokes as typed.
-              const typed = maskers.stdin.push(Buffer.from(event.bytes));
-              if (typed.length > 0) recorder.output('i', typed);
-              scheduleFlush('stdin');
+              // The recorded copy of what was typed is masked (an answer to a password prompt is
+              // only a marker); the cluster gets the keystrokes as typed.
+              const { marker, rest } = prompts.input(event.bytes);
+              if (marker) {
+                const held = maskers.stdin.flush();
+                if (held.length > 0) recorder.output('i', held);
+                recorder.output('i', Buffer.from(TYPED_SECRET_MARKER));
+              }
+              if (rest.length > 0) {
+                const typed = maskers.stdin.push(Buffer.from(rest));
+                if (typed.length > 0) recorder.output('i', typed);
+                scheduleFlush('stdin');
+              }
             } else if (type === 'resize') {
               for (const size of resizes.push(event.bytes)) recorder.resize(size.width, size.height);
             }
