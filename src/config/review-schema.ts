@@ -35,6 +35,12 @@ export const reviewSchema = z
     /** An approved single-request grant must be used within this time. */
     grantTtl: positiveDuration.prefault('15m'),
     /**
+     * How long an approval that can no longer let anything through (denied, expired, used,
+     * revoked; a denial only once its request would have expired) stays listed by `airlock
+     * approvals` and held in memory. The ledger keeps every approval for good.
+     */
+    retain: positiveDuration.prefault('24h'),
+    /**
      * Who holds which role, by group or user. `approver`: may approve or deny requests whose rule
      * names them (or any request, when the rule names no one). `admin`: may also revoke grants.
      * `auditor`: may list and read approvals. Requesters never approve their own requests.

@@ -627,6 +627,58 @@ describe('restore', guard, () => {
   });
 });
 
+describe('retention', guard, () => {
+  it('the book forgets what can no longer let anything through once `retain` has passed; the ledger keeps it', async (t) => {
+    const { approvals, clock, entries, another } = await openBook(t);
+    const RETAIN = 24 * 60 * 60_000; // the default
+    const used = await approvals.open(ask({ digest: digestOf('used') }));
+    await approvals.approve(used.id, sam);
+    const grant = approvals.grantFor({ identity: bot, digest: digestOf('used'), connection: 'prod', rules: used.rules });
+    await approvals.use(grant!, { requestEntryId: '01900000-0000-7000-8000-0000000000aa', identity: bot });
+    const denied = await approvals.open(ask({ digest: digestOf('denied') }));
+    await approvals.deny(denied.id, sam, 'no');
+    const pending = await approvals.open(ask({ digest: digestOf('pending') }));
+
+    // Within the request's life and `retain` after it, everything is still listed.
+    clock.advance(REQUEST_TTL + RETAIN);
+    assert.equal(approvals.prune(), 0);
+    assert.equal(approvals.get(denied.id)?.state, 'denied');
+    assert.equal(approvals.get(pending.id)?.state, 'expired', 'the pending request expired long ago');
+    const recent = await approvals.open(ask({ digest: digestOf('recent') }));
+    clock.advance(60_000);
+    // The used grant, the denial and the expired request are past their relevance and `retain`:
+    // forgotten (retention counts from when they stopped mattering, not from when that was noticed).
+    assert.equal(approvals.prune(), 3);
+    assert.equal(approvals.get(used.id), undefined);
+    assert.equal(approvals.get(denied.id), undefined);
+    assert.equal(approvals.get(pending.id), undefined);
+    assert.deepEqual(approvals.list().map((a) => a.id), [recent.id]);
+
+    // A restart rebuilds only what is still within retention, though the ledger holds all.
+    const recorded = await entries();
+    assert.ok(recorded.some((e) => e.data?.approvalId === used.id) && recorded.some((e) => e.data?.approvalId === denied.id));
+    const restored = another();
+    restored.restore(recorded);
+    assert.equal(restored.get(used.id), undefined);
+    assert.equal(restored.get(denied.id), undefined);
+    assert.deepEqual(restored.list().map((a) => a.id), [recent.id]);
+    assert.equal(restored.get(recent.id)?.state, 'pending');
+  });
+
+  it('a denial stands for its request`s life however short `retain` is, and approved grants are never pruned', async (t) => {
+    const { approvals, clock } = await openBook(t);
+    const denied = await approvals.open(ask({ digest: digestOf('denied') }));
+    await approvals.deny(denied.id, sam, 'no');
+    const approved = await approvals.open(ask({ digest: digestOf('approved'), window: { ms: 10 * REQUEST_TTL, text: '10h' } }));
+    await approvals.approve(approved.id, sam);
+    clock.advance(REQUEST_TTL - 1);
+    assert.equal(approvals.prune(), 0);
+    assert.equal((await approvals.open(ask({ digest: digestOf('denied') }))).state, 'denied', 'retries still hear the no');
+    clock.advance(2 * REQUEST_TTL);
+    assert.equal(approvals.get(approved.id)?.state, 'approved', 'the window is still open');
+  });
+});
+
 describe('revoke', guard, () => {
   it('an admin may revoke an approved grant; it is then no longer served', async (t) => {
     const { approvals, entries } = await openBook(t);

@@ -12,6 +12,8 @@
  *   approvers, named by it; nobody approves their own request; each approver counts once; a
  *   single denial decides.
  * - A pending request expires at `expiresAt` and can no longer be approved.
+ * - An approval that can no longer let anything through is forgotten `retain` after it stopped
+ *   mattering (`prune`); the ledger keeps it. Memory follows recent traffic, not history.
  *
  * Decides nothing about traffic: the gateway's review stage asks it. Notifications are sent in
  * the background and their outcome recorded (`approval.notified`).
@@ -27,7 +29,7 @@ export interface ApprovalsOptions {
   ledger: Pick<Ledger, 'append'>;
   /** This replica's ledger chain: entries from other chains come in through `apply`. */
   chain?: string;
-  config: Pick<ReviewConfig, 'requestTtl' | 'grantTtl' | 'roles'>;
+  config: Pick<ReviewConfig, 'requestTtl' | 'grantTtl' | 'roles'> & Partial<Pick<ReviewConfig, 'retain'>>;
   notifiers?: Notifier[];
   /** The admin server's public URL, for links in notifications. */
   adminUrl: string;
@@ -99,6 +101,16 @@ export type Role = 'admin' | 'approver' | 'auditor';
 /** The origin of an approval opened by this process. */
 const LOCAL = '';
 
+/** How long a finished approval stays in the book when the configuration does not say. */
+const DEFAULT_RETAIN_MS = 24 * 60 * 60 * 1000;
+const PRUNE_INTERVAL_MS = 5 * 60 * 1000;
+
+/** relevantUntil: until when an approval's request (a denial stands for it) or grant can matter. */
+function relevantUntil(a: ApprovalRequest): number {
+  const grant = a.grant.expiresAt ? Date.parse(a.grant.expiresAt) : 0;
+  return Math.max(Date.parse(a.expiresAt) || 0, grant || 0);
+}
+
 export class Approvals {
   readonly #o: ApprovalsOptions;
   readonly #now: () => number;
@@ -112,10 +124,35 @@ export class Approvals {
   /** Per approval id, the decision being recorded: decisions on one request run one at a time. */
   readonly #deciding = new Map<string, Promise<unknown>>();
   #closed = false;
+  readonly #pruner: NodeJS.Timeout;
 
   constructor(options: ApprovalsOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    // The book holds what can still matter, plus `retain` of history for `airlock approvals`.
+    this.#pruner = setInterval(() => this.prune(), PRUNE_INTERVAL_MS);
+    this.#pruner.unref();
+  }
+
+  /**
+   * prune forgets approvals that can no longer let anything through and whose `retain` has
+   * passed (the ledger keeps them); returns how many. Runs on a timer and after `restore`.
+   */
+  prune(): number {
+    const now = this.#now();
+    const retain = this.#o.config.retain ?? DEFAULT_RETAIN_MS;
+    let pruned = 0;
+    for (const [id, a] of this.#byId) {
+      if (a.state === 'pending' || a.state === 'approved' || this.#deciding.has(id)) continue;
+      if (now <= relevantUntil(a) + retain) continue;
+      this.#byId.delete(id);
+      this.#origin.delete(id);
+      this.#windows.delete(id);
+      this.#taken.delete(id);
+      this.#clearTimer(id);
+      pruned++;
+    }
+    return pruned;
   }
 
   /** roles lists the roles an identity holds. */
@@ -374,6 +411,7 @@ export class Approvals {
   /** restore rebuilds the book from the ledger's approval entries, in order (after a restart). */
   restore(entries: Iterable<LedgerEntry>): void {
     for (const e of entries) this.#applyEntry(e);
+    this.prune();
     for (const a of this.#byId.values()) {
       if (a.state === 'pending') this.#arm(a, a.expiresAt);
       else if (a.state === 'approved' && a.grant.expiresAt) this.#arm(a, a.grant.expiresAt);
@@ -457,6 +495,7 @@ export class Approvals {
   close(): void {
     this.interrupt();
     this.#closed = true;
+    clearInterval(this.#pruner);
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
   }

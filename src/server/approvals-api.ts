@@ -70,7 +70,7 @@ export function registerApprovalsApi(app: FastifyInstance, deps: ApprovalsApiDep
     if (!who) return reply;
     const { id } = req.params as { id: string };
     const found = approvals.get(id);
-    if (!found || !canRead(who, found)) return reply.code(404).send({ error: `no approval request ${id}` });
+    if (!found || !canRead(who, found)) return reply.code(404).send({ error: `no approval request ${id} (finished approvals are listed for review.retain, 24h by default; the ledger keeps them all: airlock sessions, airlock evidence export)` });
     const waitRaw = (req.query as Record<string, unknown>).wait;
     if (waitRaw !== undefined) {
       const seconds = Number(waitRaw);
