@@ -118,7 +118,9 @@ export function registerExport(program: Command, io: ExportIo = {}): void {
           await writeLines(file, stdout(), async function* () {
             yield cast;
           });
-          files.push(`${file}: ${terminal.events.length} terminal events`);
+          // A session part the store no longer holds is said, not passed off as a whole replay.
+          const missing = terminal.missingParts ? ` (INCOMPLETE: ${terminal.missingParts} recorded part(s) missing from the blob store; run airlock audit verify)` : '';
+          files.push(`${file}: ${terminal.events.length} terminal events${missing}`);
         }
         return files;
       });

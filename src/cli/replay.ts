@@ -34,6 +34,11 @@ export function registerReplay(program: Command): void {
     try {
       const session = await readTerminalSession(reader, id);
       if (!session) throw new AirlockError('AIRLOCK_INPUT_INVALID', `no recorded terminal session for "${id}"`);
+      if (session.missingParts) {
+        // Evidence that cannot be read in full is not passed off as whole: say so, and fail.
+        process.stderr.write(`airlock replay: ${session.missingParts} recorded part(s) of this session are missing from the ledger's blob store; the replay is incomplete (run airlock audit verify)\n`);
+        process.exitCode = 1;
+      }
       const command = Array.isArray(session.request.action?.command) ? (session.request.action.command as string[]).join(' ') : undefined;
       const cast = writeAsciicast(session.events, {
         startedAt: Date.parse(session.request.time),

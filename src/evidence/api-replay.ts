@@ -6,7 +6,7 @@
  */
 import type { LedgerEntry, LedgerReader, Payload } from '../ledger/types.js';
 import { requestRows, type RequestRow } from './request-rows.js';
-import type { TerminalSession } from './terminal-session.js';
+import { terminalEventsOf, type TerminalSession } from './terminal-session.js';
 import type { TerminalEvent } from './terminal-recording.js';
 
 /** A recorded body as the replay shows it. */
@@ -109,7 +109,7 @@ export async function bodyOf(reader: LedgerReader, payload: Payload): Promise<Re
  * answer. Requests that recorded no terminal events and no terminal answer are left out.
  */
 export async function sessionTerminals(reader: LedgerReader, sessionId: string): Promise<TerminalSession[]> {
-  const found = new Map<string, { request: LedgerEntry; events: TerminalEvent[]; end?: LedgerEntry }>();
+  const found = new Map<string, { request: LedgerEntry; events: TerminalEvent[]; end?: LedgerEntry; missingParts?: number }>();
   for await (const entry of reader.entries({ sessionId, types: ['request', 'stream', 'response'] })) {
     if (entry.type === 'request') {
       const sub = entry.action?.subresource;
@@ -120,8 +120,9 @@ export async function sessionTerminals(reader: LedgerReader, sessionId: string):
     const session = typeof requestId === 'string' ? found.get(requestId) : undefined;
     if (!session) continue;
     if (entry.type === 'stream' && entry.data?.terminal === true) {
-      const text = entry.response?.inline;
-      if (text !== undefined) session.events.push(...(JSON.parse(text) as TerminalEvent[]));
+      const read = await terminalEventsOf(reader, entry);
+      if (read) session.events.push(...read);
+      else session.missingParts = (session.missingParts ?? 0) + 1;
     } else if (entry.type === 'response') {
       session.end = entry;
     }

@@ -10,6 +10,25 @@ export interface TerminalSession {
   request: LedgerEntry;
   events: TerminalEvent[];
   end?: LedgerEntry;
+  /** Recorded batches whose body the store no longer has (a damaged or cut store): the events are incomplete. */
+  missingParts?: number;
+}
+
+/**
+ * terminalEventsOf reads the events one `stream` entry carries: inline in the entry, or — a
+ * batch larger than the ledger's inline limit, as any burst of output is — from the blob store
+ * by its digest. Undefined when that blob is missing.
+ */
+export async function terminalEventsOf(reader: LedgerReader, entry: LedgerEntry): Promise<TerminalEvent[] | undefined> {
+  const payload = entry.response;
+  if (!payload || payload.size === 0) return [];
+  let text = payload.inline;
+  if (text === undefined) {
+    const bytes = await reader.blob(payload.sha256);
+    if (!bytes) return undefined;
+    text = Buffer.from(bytes).toString('utf8');
+  }
+  return JSON.parse(text) as TerminalEvent[];
 }
 
 /**
@@ -31,10 +50,11 @@ export async function readTerminalSession(reader: LedgerReader, id: string): Pro
   }
   if (!request || (parts.length === 0 && end?.data?.terminal !== true)) return undefined;
   const events: TerminalEvent[] = [];
+  let missingParts = 0;
   for (const part of parts) {
-    const text = part.response?.inline;
-    if (text === undefined) continue;
-    events.push(...(JSON.parse(text) as TerminalEvent[]));
+    const read = await terminalEventsOf(reader, part);
+    if (read) events.push(...read);
+    else missingParts++;
   }
-  return { request, events, ...(end ? { end } : {}) };
+  return { request, events, ...(end ? { end } : {}), ...(missingParts > 0 ? { missingParts } : {}) };
 }

@@ -180,6 +180,22 @@ describe('kubectl exec through airlock', { concurrency: true }, () => {
     assert.equal((await h.verify()).ok, true);
   });
 
+  it('a burst of output larger than the ledger inlines is replayed whole (read from the blob store)', { skip: missingKubectl(33) }, async () => {
+    const word = `long-${'0123456789abcdef'.repeat(512)}-end`; // 8 KiB: recorded as a blob, not inline
+    const res = await clients.get(33)!.run(['exec', POD, '--', 'echo', word]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, `${word}\n`);
+    const request = (await h.entries()).findLast((e) => e.type === 'request' && (e.action?.command as string[] | undefined)?.includes(word));
+    assert.ok(request);
+    const out = join(dir, 'long.cast');
+    const written = await runCli(['replay', request.id, '--data', h.dataDir, '--out', out]);
+    assert.equal(written.code, 0, written.stderr);
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const output: string = lines.filter((l) => Array.isArray(l) && l[1] === 'o').map((l) => l[2]).join('');
+    // (The cast ends with airlock's own "session ended" line.)
+    assert.ok(output.startsWith(`${word}\n`), `the replay holds ${output.length} characters of output, not the ${word.length + 1} printed`);
+  });
+
   it('airlock replay writes the session as an asciicast v2 file and plays it back', { skip: missingKubectl(33) }, async () => {
     const res = await clients.get(33)!.run(['exec', POD, '--', 'echo', 'cast-me']);
     assert.equal(res.code, 0, res.stderr);
