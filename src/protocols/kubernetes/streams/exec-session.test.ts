@@ -135,3 +135,19 @@ describe('ExecSession and password prompts', () => {
     assert.ok(!JSON.stringify(s.events).includes('hunter2x'));
   });
 });
+
+describe('ExecSession ended by airlock', () => {
+  it('end("unrecorded") tells the client on the error channel (503) and closes, and the summary says why', () => {
+    const s = session();
+    s.observer.message('upstream-to-client', frame('stdout', Buffer.from('hello\n')), true);
+    (s.observer as ReturnType<typeof createExecSession>).end('unrecorded');
+    const status = s.sent.map(([, data]) => data).find((d) => d[0] === 3);
+    assert.ok(status, 'a Status went out on the error channel');
+    const parsed = JSON.parse(status.subarray(1).toString()) as { code: number; reason: string; message: string };
+    assert.equal(parsed.code, 503);
+    assert.equal(parsed.reason, 'ServiceUnavailable');
+    assert.match(parsed.message, /could not record it/);
+    assert.match(s.closedWith() ?? '', /could not record it/);
+    assert.equal(s.summary()?.limit?.reason, 'unrecorded');
+  });
+});

@@ -86,7 +86,13 @@ export interface ExecSummary {
 
 type OutputChannel = 'stdout' | 'stderr';
 
-export function createExecSession(options: ExecSessionOptions): RelayObserver {
+/** The exec session as the relay sees it, plus `end`: airlock ends it itself (the recording failed). */
+export interface ExecObserver extends RelayObserver {
+  /** end tells the client why on the error channel, closes both legs and records the reason. */
+  end(reason: LimitReason): void;
+}
+
+export function createExecSession(options: ExecSessionOptions): ExecObserver {
   let protocol: ChannelProtocol | undefined;
   let inject: Inject | undefined;
   const recorder = new TerminalRecorder({ onBatch: options.onBatch, ...(options.now ? { now: options.now } : {}) });
@@ -140,6 +146,10 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
   };
 
   return {
+    end(reason) {
+      endForLimit(reason, options.limits ?? { idleTimeoutMs: 0, maxDurationMs: 0 });
+    },
+
     accept(chosen) {
       try {
         const info = negotiateSubprotocol(options.offered, chosen, 'remotecommand');
@@ -257,6 +267,12 @@ export function createExecSession(options: ExecSessionOptions): RelayObserver {
 /** limitStatus is the metav1 Status a v4+ client reads from the error channel. */
 function limitStatus(reason: LimitReason, message: string): Buffer {
   const [code, statusReason] =
-    reason === 'token-expired' ? [401, 'Unauthorized'] : reason === 'approval-ended' ? [403, 'Forbidden'] : reason === 'shutdown' ? [503, 'ServiceUnavailable'] : [504, 'Timeout'];
+    reason === 'token-expired'
+      ? [401, 'Unauthorized']
+      : reason === 'approval-ended'
+        ? [403, 'Forbidden']
+        : reason === 'shutdown' || reason === 'unrecorded'
+          ? [503, 'ServiceUnavailable']
+          : [504, 'Timeout'];
   return Buffer.from(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: statusReason, code }));
 }

@@ -3,7 +3,8 @@
  * WebSocket (tunnelled SPDY or channels) through websocket-relay.ts, read and recorded by
  * port-forward-session.ts. The ledger gets `stream` entries with the connections' events, then
  * one `response` entry (101 and the summary: connections, ports, bytes each way, errors, how
- * it ended). Session limits apply as to exec: past them the session is cut and the reason recorded.
+ * it ended). Session limits apply as to exec: past them the session is cut and the reason recorded;
+ * so is a session whose recording the ledger refuses (fail closed).
  */
 import type { ResponseRecorder } from '../../../gateway/adapter.js';
 import type { PortForwardEvent } from '../../../evidence/port-forward-recording.js';
@@ -21,14 +22,17 @@ import { recordRefusedUpgrade, sessionLimitsOf, spdyWithActivity, webSocketWithA
 
 const CONTENT_TYPE = 'application/vnd.airlock.port-forward+json';
 
-/** ledgerWriter serialises a session's batches and final entry, in order. */
-function ledgerWriter(record: ResponseRecorder) {
+/**
+ * ledgerWriter serialises a session's batches and final entry, in order. A batch the ledger
+ * refuses calls `unrecorded`, which ends the session: nothing more passes unrecorded.
+ */
+function ledgerWriter(record: ResponseRecorder, unrecorded: () => void) {
   let chain: Promise<unknown> = Promise.resolve();
   return {
     batch(events: PortForwardEvent[]): void {
       if (events.length === 0) return;
       const body = { contentType: CONTENT_TYPE, body: JSON.stringify(events) };
-      chain = chain.then(() => record.stream({ body, data: { portForward: true, events: events.length } })).catch(() => undefined);
+      chain = chain.then(() => record.stream({ body, data: { portForward: true, events: events.length } })).catch(unrecorded);
     },
     end(end: PortForwardEnd, limit: { reason: LimitReason; message: string } | undefined): Promise<void> {
       this.batch(end.events);
@@ -55,17 +59,16 @@ export async function forwardWebSocketPortForward(x: KubeExchange, record: Respo
   }
   x.res.detachSocket(x.upgradeSocket as never);
 
-  const ledger = ledgerWriter(record);
   const limits = sessionLimitsOf(x);
   let limitHit: { reason: LimitReason; message: string } | undefined;
   let closeRelay: CloseRelay | undefined;
-  const limiter = startSessionLimits({
-    ...limits,
-    onLimit: (reason) => {
-      limitHit = { reason, message: limitMessage(reason, limits) };
-      closeRelay?.(1000, limitHit.message);
-    },
-  });
+  const endSession = (reason: LimitReason) => {
+    if (limitHit) return;
+    limitHit = { reason, message: limitMessage(reason, limits) };
+    closeRelay?.(1000, limitHit.message);
+  };
+  const ledger = ledgerWriter(record, () => endSession('unrecorded'));
+  const limiter = startSessionLimits({ ...limits, onLimit: endSession });
   await new Promise<void>((resolve) => {
     const inner = webSocketPortForwardObserver({
       offered: protocols,
@@ -116,18 +119,17 @@ export async function forwardSpdyPortForward(x: KubeExchange, record: ResponseRe
   });
   x.res.detachSocket(x.upgradeSocket as never);
 
-  const ledger = ledgerWriter(record);
   const limits = sessionLimitsOf(x);
   let limitHit: { reason: LimitReason; message: string } | undefined;
-  const limiter = startSessionLimits({
-    ...limits,
-    onLimit: (reason) => {
-      // SPDY port-forward has no stream to tell the client why: the connection is cut and the
-      // reason recorded.
-      limitHit = { reason, message: limitMessage(reason, limits) };
-      x.upgradeSocket?.destroy();
-    },
-  });
+  const endSession = (reason: LimitReason) => {
+    if (limitHit) return;
+    // SPDY port-forward has no stream to tell the client why: the connection is cut and the
+    // reason recorded.
+    limitHit = { reason, message: limitMessage(reason, limits) };
+    x.upgradeSocket?.destroy();
+  };
+  const ledger = ledgerWriter(record, () => endSession('unrecorded'));
+  const limiter = startSessionLimits({ ...limits, onLimit: endSession });
   await new Promise<void>((resolve) => {
     const inner = spdyPortForwardObserver({
       detectors: deps.detectors,

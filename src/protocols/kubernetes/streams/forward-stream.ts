@@ -79,7 +79,8 @@ export async function forwardStream(x: KubeExchange, gatewayRecord: ResponseReco
       limits,
       onBatch: (events) => {
         const body = { contentType: 'application/vnd.airlock.terminal+json', body: JSON.stringify(events) };
-        chain = chain.then(() => record.stream({ body, data: { terminal: true, events: events.length } })).catch(() => undefined);
+        // A batch the ledger refuses ends the session (fail closed): nothing more passes unrecorded.
+        chain = chain.then(() => record.stream({ body, data: { terminal: true, events: events.length } })).catch(() => session.end('unrecorded'));
       },
       onEnd: (summary) => {
         const recorded = chain.then(() => record.response({ status: 101, data: { terminal: true, transport: 'websocket', ...summary } })).catch(() => undefined);

@@ -8,7 +8,8 @@
  */
 import { formatDuration } from '../../../config/duration.js';
 
-export type LimitReason = 'idle' | 'max-duration' | 'token-expired' | 'approval-ended' | 'shutdown';
+/** Why airlock ended a stream itself; `unrecorded`: the ledger could not record it, and airlock fails closed. */
+export type LimitReason = 'idle' | 'max-duration' | 'token-expired' | 'approval-ended' | 'shutdown' | 'unrecorded';
 
 export interface SessionLimitsConfig {
   /** Milliseconds without a message in either direction. */
@@ -55,6 +56,8 @@ export function limitMessage(reason: LimitReason, config: SessionLimitsConfig): 
       return 'airlock ended the session: the approval window that allowed it closed';
     case 'shutdown':
       return 'airlock ended the session: it is shutting down; connect again to continue';
+    case 'unrecorded':
+      return 'airlock ended the session: it could not record it (the ledger cannot write), and nothing passes unrecorded';
     case 'idle':
       return `airlock ended the session: nothing was sent either way for ${formatDuration(config.idleTimeoutMs)} (streams.idleTimeout)`;
     case 'max-duration':

@@ -289,15 +289,14 @@ export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder,
   const limits = sessionLimitsOf(x);
   let limitHit: { reason: LimitReason; message: string } | undefined;
   let inner: SpdyExecObserver | undefined;
-  const limiter = startSessionLimits({
-    ...limits,
-    onLimit: (reason) => {
-      limitHit = { reason, message: limitMessage(reason, limits) };
-      // Tell the client why (kubectl prints it), then cut both legs once that frame is written.
-      inner?.endWithStatus(limitHit.message);
-      setTimeout(() => x.upgradeSocket?.destroy(), 100).unref();
-    },
-  });
+  const endSession = (reason: LimitReason) => {
+    if (limitHit) return;
+    limitHit = { reason, message: limitMessage(reason, limits) };
+    // Tell the client why (kubectl prints it), then cut both legs once that frame is written.
+    inner?.endWithStatus(limitHit.message);
+    setTimeout(() => x.upgradeSocket?.destroy(), 100).unref();
+  };
+  const limiter = startSessionLimits({ ...limits, onLimit: endSession });
 
   // `kubectl cp` is an exec of tar on the standard streams: recorded as the files it moved.
   const transfer = x.info?.subresource === 'exec' ? detectTarTransfer(x.action?.command ?? []) : undefined;
@@ -313,7 +312,7 @@ export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder,
         const body = { contentType: 'application/vnd.airlock.terminal+json', body: JSON.stringify(events) };
         // A batch the ledger refuses ends the stream (fail closed) rather than releasing what follows.
         const recorded = chain.then(() => record.stream({ body, data: { terminal: true, events: events.length } }));
-        chain = recorded.catch(() => undefined);
+        chain = recorded.catch(() => endSession('unrecorded'));
         return recorded;
       },
       onEnd: (summary) => {
