@@ -1,11 +1,13 @@
 /**
- * `npm run bench -- exports [--entries N] [--sessions S]`
+ * `npm run bench -- exports [--entries N] [--sessions S] [--evidence]`
  *
  * Fills a temporary SQLite ledger with N entries shaped like the gateway's (requests, most
  * followed by their response within a few entries, some refused), then exports them as CSV to
  * /dev/null the way `airlock export sessions` does, and reports rows and entries per second,
  * wall time and the peak growth of the process's resident memory during the export. Target:
- * 1,000,000 entries in under 30 s, with memory that does not grow with the ledger.
+ * 1,000,000 entries in under 30 s, with memory that does not grow with the ledger. With
+ * `--evidence` it then writes the evidence bundle of the whole ledger and verifies it
+ * (`airlock evidence export` / `verify`), with the same two figures for each.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +19,8 @@ import { writeLines } from '../../src/cli/export.js';
 import { csvHeader, csvLine } from '../../src/evidence/export-formats.js';
 import { requestRows } from '../../src/evidence/request-rows.js';
 import { openLedger, openLedgerReader, type EntryInput } from '../../src/ledger/index.js';
+import { exportEvidenceBundle, verifyEvidenceBundle } from '../../src/evidence/bundle.js';
+import { loadLedgerSigningKey } from '../../src/ledger/signing-key.js';
 
 const TARGET_SECONDS = 30;
 
@@ -24,6 +28,7 @@ const { values } = parseArgs({
   options: {
     entries: { type: 'string', default: '1000000' },
     sessions: { type: 'string', default: '200' },
+    evidence: { type: 'boolean', default: false },
     // Internal: the fill runs in a child process, so the export's memory is measured on its own.
     'fill-into': { type: 'string' },
   },
@@ -31,7 +36,7 @@ const { values } = parseArgs({
 const total = Number(values.entries);
 const sessions = Number(values.sessions);
 if (!Number.isInteger(total) || total < 2 || !Number.isInteger(sessions) || sessions < 1) {
-  console.error('usage: npm run bench -- exports [--entries N] [--sessions S]');
+  console.error('usage: npm run bench -- exports [--entries N] [--sessions S] [--evidence]');
   process.exit(2);
 }
 
@@ -131,6 +136,40 @@ async function exportCsv(dataDir: string): Promise<{ rows: number; seconds: numb
   return { rows, seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssGrowthMiB: (peak - rssBefore) / MiB, rssBeforeMiB: rssBefore / MiB, largestWindow };
 }
 
+/** measured runs `work`, sampling the process's RSS every 20 ms: seconds and peak growth (MiB). */
+async function measured<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number; peakRssGrowthMiB: number }> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const started = process.hrtime.bigint();
+  try {
+    const result = await work();
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { result, seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssGrowthMiB: (peak - before) / (1024 * 1024) };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/** evidenceRoundTrip writes the whole ledger's evidence bundle, then verifies it offline. */
+async function evidenceRoundTrip(dataDir: string, out: string): Promise<void> {
+  const key = loadLedgerSigningKey(dataDir);
+  const publicPem = key.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+  const reader = await openLedgerReader({ dataDir, store: { kind: 'sqlite' } });
+  const written = await measured(async () => {
+    try {
+      return await exportEvidenceBundle({ reader, key: { ...key, publicPem }, out });
+    } finally {
+      await reader.close();
+    }
+  });
+  console.log(`bundle: ${Number(written.result.summary?.requests ?? 0).toLocaleString('en-US')} requests written in ${written.seconds.toFixed(1)} s, peak RSS growth ${written.peakRssGrowthMiB.toFixed(1)} MiB`);
+  const verified = await measured(() => verifyEvidenceBundle(out, { publicKey: key.publicKey }));
+  const verdict = verified.result.ok ? 'ok' : `NOT ok (${verified.result.problems.slice(0, 3).join('; ')})`;
+  console.log(`verify: ${verdict} in ${verified.seconds.toFixed(1)} s, peak RSS growth ${verified.peakRssGrowthMiB.toFixed(1)} MiB`);
+}
+
 /** fillInChild fills the ledger in a separate process and returns what it reports. */
 function fillInChild(dir: string): { requests: number; entries: number; seconds: number } {
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--fill-into', dir, '--entries', String(total), '--sessions', String(sessions)], {
@@ -165,6 +204,7 @@ async function main(): Promise<void> {
     console.log(`memory: RSS ${run.rssBeforeMiB.toFixed(0)} MiB before, peak growth ${run.peakRssGrowthMiB.toFixed(1)} MiB during the export; largest look-ahead window ${run.largestWindow} requests`);
     const met = run.seconds < TARGET_SECONDS;
     console.log(`target: 1,000,000 entries in < ${TARGET_SECONDS} s: ${filled.entries >= 1_000_000 ? (met ? 'met' : 'MISSED') : 'run with --entries 1000000 to check'}`);
+    if (values.evidence) await evidenceRoundTrip(dir, join(dir, 'bundle'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -63,7 +63,8 @@ export async function* apiReplay(reader: LedgerReader, sessionId: string): Async
   }
 }
 
-async function replayLine(reader: LedgerReader, row: RequestRow): Promise<ApiReplayLine> {
+/** replayLine is one request as the replay shows it (bodies read from the blob store when needed). */
+export async function replayLine(reader: LedgerReader, row: RequestRow): Promise<ApiReplayLine> {
   const line: ApiReplayLine = { id: row.id, time: row.time, rules: row.rules, approval: row.approval, ledger: `${row.chain}#${row.seq}@${row.hash}` };
   const copy = <K extends keyof ApiReplayLine & keyof RequestRow>(key: K) => {
     if (row[key] !== undefined) (line as unknown as Record<string, unknown>)[key] = row[key];

@@ -18,21 +18,21 @@
  * nothing dropped, nothing added, nothing changed. Bodies and recordings are the ledger's masked
  * copies; nothing here ever held a clear secret.
  */
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { createReadStream } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { exportSegment, openSegmentReader, readSegmentInfo, type SegmentInfo } from '../ledger/segment.js';
 import { verifyLedger } from '../ledger/verify.js';
 import type { LedgerEntry, LedgerReader } from '../ledger/types.js';
-import { apiReplay } from './api-replay.js';
+import { replayLine } from './api-replay.js';
 import { writeAsciicast } from './asciicast.js';
 import { checkManifest, PUBLIC_KEY_FILE, writeManifest, type Manifest } from './bundle-manifest.js';
 import { csvHeader, csvLine, jsonLine, toK8sAuditEvent } from './export-formats.js';
 import { requestRows, type RequestRow } from './request-rows.js';
-import { readTerminalSession } from './terminal-session.js';
+import { compareInStep, explainDifference, type DerivedFile } from './bundle-compare.js';
+import { terminalEventsOf } from './terminal-session.js';
+import type { TerminalEvent } from './terminal-recording.js';
 import { renderIndex } from './bundle-index.js';
 
 export interface EvidenceExportOptions {
@@ -65,58 +65,119 @@ export async function exportEvidenceBundle(o: EvidenceExportOptions): Promise<Ma
   return writeManifest(o.out, { createdAt: (o.now ?? (() => new Date()))().toISOString(), period, summary }, o.key);
 }
 
-/** The files computed from the segment alone: what verify computes again. */
+/**
+ * The files computed from the segment alone: what verify computes again. Two passes over the
+ * segment however many sessions it holds: the rows (session logs, audit events and every API
+ * session's replay), then the entries (approvals and every terminal session's replay).
+ */
 async function writeDerived(seg: LedgerReader, out: string, period: { since?: string; until?: string }) {
   const counts = { requests: 0, allowed: 0, denied: 0, review: 0, refused: 0, approvals: 0, terminalSessions: 0, apiSessions: 0, imported: 0 };
   const csv = lineWriter(join(out, 'sessions.csv'), '');
   const jsonl = lineWriter(join(out, 'sessions.jsonl'));
   const audit = lineWriter(join(out, 'k8s-audit.jsonl'));
   await csv.write(csvHeader());
-  const terminals: string[] = [];
-  const sessions = new Set<string>();
-  for await (const row of requestRows(seg, period)) {
+  mkdirSync(join(out, 'replays', 'terminal'), { recursive: true });
+  mkdirSync(join(out, 'replays', 'api'), { recursive: true });
+  const terminals = new Set<string>();
+  // Every session's requests go to its replay file as they pass; a session that turns out to
+  // hold only exec/attach (or imported) requests gets no file (its casts replay it).
+  const replays = new ApiReplayFiles(join(out, 'replays', 'api'));
+  for await (const row of requestRows(seg, { ...period, bodies: true })) {
     counts.requests++;
     if (row.decision === 'allow') counts.allowed++;
     else if (row.decision === 'deny') counts.denied++;
     else if (row.decision === 'review') counts.review++;
     if (row.outcome === 'refused') counts.refused++;
     if (row.imported) counts.imported++;
-    if (row.terminal) terminals.push(row.id);
-    else if (row.sessionId && !row.imported) sessions.add(row.sessionId);
+    if (row.terminal) terminals.add(row.id);
     await csv.write(csvLine(row));
     await jsonl.write(jsonLine(row).trimEnd());
     await audit.write(JSON.stringify(toK8sAuditEvent(row)));
+    if (row.sessionId) {
+      const line = await replayLine(seg, row);
+      if (inPeriod(line.time, period)) replays.add(row.sessionId, JSON.stringify(line), !row.terminal && !row.imported);
+    }
   }
   await Promise.all([csv.end(), jsonl.end(), audit.end()]);
+  counts.apiSessions = replays.finish();
 
   const approvals = lineWriter(join(out, 'approvals.jsonl'));
-  for await (const entry of seg.entries({ ...period })) {
-    if (!APPROVAL_TYPES.includes(entry.type)) continue;
-    counts.approvals += entry.type === 'approval.requested' ? 1 : 0;
-    await approvals.write(approvalLine(entry));
+  // A terminal session is written once its closing entry passes; only sessions still open at
+  // the end of the segment wait for it, so memory follows concurrency, not the period.
+  const open = new Map<string, { request: LedgerEntry; parts: LedgerEntry[] }>();
+  const writeCast = async (session: { request: LedgerEntry; parts: LedgerEntry[] }, end?: LedgerEntry) => {
+    if (session.parts.length === 0 && end?.data?.terminal !== true) return;
+    const events: TerminalEvent[] = [];
+    for (const part of session.parts) events.push(...((await terminalEventsOf(seg, part)) ?? []));
+    const command = Array.isArray(session.request.action?.command) ? session.request.action.command.join(' ') : undefined;
+    writeFileSync(join(out, 'replays', 'terminal', `${session.request.id}.cast`), writeAsciicast(events, { ...(command ? { command } : {}) }));
+    counts.terminalSessions++;
+  };
+  for await (const entry of seg.entries({})) {
+    if (APPROVAL_TYPES.includes(entry.type)) {
+      if (!inPeriod(entry.time, period)) continue;
+      counts.approvals += entry.type === 'approval.requested' ? 1 : 0;
+      await approvals.write(approvalLine(entry));
+      continue;
+    }
+    if (entry.type === 'request' && terminals.has(entry.id)) {
+      open.set(entry.id, { request: entry, parts: [] });
+      continue;
+    }
+    const requestId = entry.data?.requestId;
+    const session = typeof requestId === 'string' ? open.get(requestId) : undefined;
+    if (!session) continue;
+    if (entry.type === 'stream' && entry.data?.terminal === true) session.parts.push(entry);
+    else if (entry.type === 'response') {
+      open.delete(requestId as string);
+      await writeCast(session, entry);
+    }
   }
+  for (const session of open.values()) await writeCast(session);
   await approvals.end();
 
-  mkdirSync(join(out, 'replays', 'terminal'), { recursive: true });
-  mkdirSync(join(out, 'replays', 'api'), { recursive: true });
-  for (const id of terminals) {
-    const session = await readTerminalSession(seg, id);
-    if (!session) continue;
-    const command = Array.isArray(session.request.action?.command) ? session.request.action.command.join(' ') : undefined;
-    writeFileSync(join(out, 'replays', 'terminal', `${id}.cast`), writeAsciicast(session.events, { ...(command ? { command } : {}) }));
-    counts.terminalSessions++;
-  }
-  for (const sessionId of [...sessions].sort()) {
-    const w = lineWriter(join(out, 'replays', 'api', `${sessionId.replace(/[^A-Za-z0-9_.-]/g, '_')}.jsonl`));
-    for await (const line of apiReplay(seg, sessionId)) {
-      if (!inPeriod(line.time, period)) continue;
-      await w.write(JSON.stringify(line));
-    }
-    await w.end();
-    counts.apiSessions++;
-  }
   const files = ['sessions.csv', 'sessions.jsonl', 'k8s-audit.jsonl', 'approvals.jsonl', 'replays/terminal/', 'replays/api/', 'policies/', 'masking/', 'ledger/'];
   return { summary: counts, files };
+}
+
+/**
+ * ApiReplayFiles appends each session's replay lines to `replays/api/SESSION.jsonl`, buffered
+ * (a few MiB at most, then flushed file by file), so one pass writes every session's file.
+ */
+class ApiReplayFiles {
+  readonly #buffers = new Map<string, string[]>();
+  readonly #files = new Map<string, string>();
+  readonly #keep = new Set<string>();
+  #buffered = 0;
+
+  constructor(private readonly dir: string) {}
+
+  add(sessionId: string, line: string, keep: boolean): void {
+    let file = this.#files.get(sessionId);
+    if (!file) {
+      file = join(this.dir, `${sessionId.replace(/[^A-Za-z0-9_.-]/g, '_')}.jsonl`);
+      this.#files.set(sessionId, file);
+    }
+    if (keep) this.#keep.add(sessionId);
+    const buffer = this.#buffers.get(sessionId);
+    if (buffer) buffer.push(line);
+    else this.#buffers.set(sessionId, [line]);
+    this.#buffered += line.length;
+    if (this.#buffered > 4 * 1024 * 1024) this.#flush();
+  }
+
+  /** finish writes what is buffered and removes the files of sessions that get none; returns how many remain. */
+  finish(): number {
+    this.#flush();
+    for (const [sessionId, file] of this.#files) if (!this.#keep.has(sessionId)) rmSync(file, { force: true });
+    return this.#keep.size;
+  }
+
+  #flush(): void {
+    for (const [sessionId, lines] of this.#buffers) appendFileSync(this.#files.get(sessionId)!, `${lines.join('\n')}\n`);
+    this.#buffers.clear();
+    this.#buffered = 0;
+  }
 }
 
 function inPeriod(time: string | undefined, period: { since?: string; until?: string }): boolean {
@@ -206,15 +267,32 @@ export async function verifyEvidenceBundle(dir: string, options: { publicKey?: s
   const ledger = await verifyLedger(seg, { publicKey: check.publicKey, segments });
   for (const p of ledger.problems) problems.push(`ledger segment: ${p.message}`);
 
-  // The files derived from the segment must be exactly what it yields.
-  const rows: RequestRow[] = [];
-  for await (const row of requestRows(seg, period)) rows.push(row);
-  await compareLines(join(dir, 'sessions.jsonl'), rows.map((r) => jsonLine(r).trimEnd()), 'sessions.jsonl', problems, (l) => describeRow(l));
-  compareCsv(join(dir, 'sessions.csv'), `${csvHeader()}${rows.map(csvLine).join('')}`, problems);
-  await compareLines(join(dir, 'k8s-audit.jsonl'), rows.map((r) => JSON.stringify(toK8sAuditEvent(r))), 'k8s-audit.jsonl', problems, (l) => describeAudit(l));
-  const approvals: string[] = [];
-  for await (const entry of seg.entries({ ...period })) if (APPROVAL_TYPES.includes(entry.type)) approvals.push(approvalLine(entry));
-  await compareLines(join(dir, 'approvals.jsonl'), approvals, 'approvals.jsonl', problems, (l) => l.slice(0, 100));
+  // The files derived from the segment must be exactly what it yields (bundle-compare.ts): one
+  // pass when they are, memory flat in the period's size either way.
+  const files: DerivedFile[] = [
+    { path: join(dir, 'sessions.jsonl'), name: 'sessions.jsonl', separator: '\n', noun: 'line', describe: describeRow },
+    { path: join(dir, 'sessions.csv'), name: 'sessions.csv', separator: '\r\n', noun: 'record', describe: (r) => r.slice(0, 100) },
+    { path: join(dir, 'k8s-audit.jsonl'), name: 'k8s-audit.jsonl', separator: '\n', noun: 'line', describe: describeAudit },
+  ];
+  async function* rowTexts(): AsyncGenerator<Array<string | undefined>> {
+    yield [undefined, csvHeader(), undefined];
+    for await (const r of requestRows(seg, period)) yield [jsonLine(r), csvLine(r), JSON.stringify(toK8sAuditEvent(r))];
+  }
+  const approvalsFile: DerivedFile = { path: join(dir, 'approvals.jsonl'), name: 'approvals.jsonl', separator: '\n', noun: 'line', describe: (l) => l.slice(0, 100) };
+  async function* approvalTexts(): AsyncGenerator<string[]> {
+    for await (const entry of seg.entries({ ...period })) if (APPROVAL_TYPES.includes(entry.type)) yield [approvalLine(entry)];
+  }
+  const differ = [...(await compareInStep(files, rowTexts)), ...(await compareInStep([approvalsFile], approvalTexts))];
+  for (const file of files.concat(approvalsFile).filter((f) => differ.includes(f))) {
+    const column = files.indexOf(file);
+    const texts = column >= 0 ? rowTexts : approvalTexts;
+    await explainDifference(file, async function* () {
+      for await (const t of texts()) {
+        const text = t[column >= 0 ? column : 0];
+        if (text !== undefined) yield text;
+      }
+    }, problems);
+  }
   return { ok: problems.length === 0, ...base, period, counts: check.manifest.summary, problems };
 }
 
@@ -233,48 +311,6 @@ function describeAudit(line: string): string {
   } catch {
     return line.slice(0, 80);
   }
-}
-
-/**
- * compareLines reports, for a derived file, each line the ledger does not account for (added
- * or changed) and each line the ledger holds that the file lacks (dropped or changed).
- */
-async function compareLines(file: string, expected: string[], name: string, problems: string[], describe: (line: string) => string): Promise<void> {
-  if (!existsSync(file)) {
-    problems.push(`${name} is missing`);
-    return;
-  }
-  const actual: string[] = [];
-  for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) if (line !== '') actual.push(line);
-  const want = new Map<string, number>();
-  for (const l of expected) want.set(l, (want.get(l) ?? 0) + 1);
-  const have = new Map<string, number>();
-  for (const l of actual) have.set(l, (have.get(l) ?? 0) + 1);
-  let reported = 0;
-  for (const [l, n] of have) {
-    if ((want.get(l) ?? 0) < n && reported++ < 20) problems.push(`${name}: a line the ledger segment does not hold (added or changed): ${describe(l)}`);
-  }
-  for (const [l, n] of want) {
-    if ((have.get(l) ?? 0) < n && reported++ < 40) problems.push(`${name}: a ledger entry has no line here (dropped or changed): ${describe(l)}`);
-  }
-  if (reported === 0 && actual.join('\n') !== expected.join('\n')) problems.push(`${name}: its lines are out of ledger order`);
-}
-
-/** compareCsv compares CSV records (CRLF-ended) both ways, as compareLines does for JSON lines. */
-function compareCsv(file: string, expected: string, problems: string[]): void {
-  if (!existsSync(file)) {
-    problems.push('sessions.csv is missing');
-    return;
-  }
-  const actual = readFileSync(file, 'utf8');
-  if (actual === expected) return;
-  const records = (text: string) => text.split('\r\n').filter((r) => r !== '');
-  const want = new Set(records(expected));
-  const have = new Set(records(actual));
-  let reported = 0;
-  for (const r of have) if (!want.has(r) && reported++ < 20) problems.push(`sessions.csv: a record the ledger segment does not hold (added or changed): ${r.slice(0, 100)}`);
-  for (const r of want) if (!have.has(r) && reported++ < 40) problems.push(`sessions.csv: a ledger entry has no record here (dropped or changed): ${r.slice(0, 100)}`);
-  if (reported === 0) problems.push('sessions.csv differs from what the ledger segment yields (order or line endings)');
 }
 
 /** readManifest reads a bundle's manifest without checking it (for printing). */

@@ -14,10 +14,10 @@
  * signature vouches for every entry before it in the segment. Entries after the last
  * checkpoint are still bound by the bundle's signed manifest.
  */
-import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { once } from 'node:events';
+import { fileRecords, indexLines } from './file-records.js';
 import { rowToEntry } from './store-query.js';
 import type { Checkpoint, EntryQuery, LedgerEntry, LedgerReader, StoredEntryRow } from './types.js';
 
@@ -81,6 +81,54 @@ export async function exportSegment(reader: LedgerReader, dir: string, period: {
   return info;
 }
 
+/** Every n-th row of a segment file (INDEX_EVERY by default): its seq, line number and byte offset (seqs ascending). */
+interface SeqIndex {
+  seqs: number[];
+  lines: number[];
+  offsets: number[];
+}
+
+const INDEX_EVERY = 1000;
+
+/**
+ * seqIndex indexes a rows file for paged readers; undefined when the indexed seqs do not
+ * ascend (a damaged or edited file: paged readers then read from the top). The verifier reads
+ * every row from the top whatever the index says, and names rows out of order.
+ */
+async function seqIndex(file: string, every: number): Promise<SeqIndex | undefined> {
+  const { lines, offsets } = await indexLines(file, every);
+  const seqs: number[] = [];
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(256);
+    for (const offset of offsets) {
+      const read = readSync(fd, head, 0, head.length, offset);
+      if (read === 0) break; // the end of a file whose last line ends with a newline
+      const m = /"seq":(\d+)/.exec(head.toString('latin1', 0, read));
+      const seq = m ? Number(m[1]) : Number.NaN;
+      if (!Number.isSafeInteger(seq) || (seqs.length > 0 && seq <= (seqs[seqs.length - 1] as number))) return undefined;
+      seqs.push(seq);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { seqs, lines: lines.slice(0, seqs.length), offsets: offsets.slice(0, seqs.length) };
+}
+
+/** startFor: the indexed row at or before `fromSeq` (the top of the file without an index). */
+function startFor(index: SeqIndex | undefined, fromSeq: number): { line: number; offset: number } {
+  if (!index) return { line: 0, offset: 0 };
+  let k = 0;
+  for (let lo = 0, hi = index.seqs.length - 1; lo <= hi; ) {
+    const mid = (lo + hi) >> 1;
+    if ((index.seqs[mid] as number) <= fromSeq) {
+      k = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return { line: index.lines[k] ?? 0, offset: index.offsets[k] ?? 0 };
+}
+
 async function firstRow(reader: LedgerReader, query: EntryQuery): Promise<StoredEntryRow | undefined> {
   for await (const row of reader.rows({ ...query, limit: 1 })) return row;
   return undefined;
@@ -105,7 +153,19 @@ export function readSegmentInfo(dir: string): SegmentInfo | undefined {
  * blobs) for verifyLedger and the exporters. A line that is not JSON is handed on as a row the
  * verifier reports as malformed, never dropped.
  */
-export function openSegmentReader(dir: string, info: SegmentInfo): LedgerReader {
+export function openSegmentReader(dir: string, info: SegmentInfo, options: { indexEvery?: number } = {}): LedgerReader {
+  const every = options.indexEvery ?? INDEX_EVERY;
+  // Readers page through a segment by `fromSeq` (1,000 rows a query): a sparse index of where
+  // rows start lets each page begin near its first row instead of reading the file from the top.
+  const indexes = new Map<string, Promise<SeqIndex | undefined>>();
+  const indexOf = (file: string) => {
+    let index = indexes.get(file);
+    if (!index) {
+      index = seqIndex(file, every);
+      indexes.set(file, index);
+    }
+    return index;
+  };
   const rowsOf = async function* (query: EntryQuery): AsyncGenerator<StoredEntryRow> {
     const chains = query.chain ? info.chains.filter((c) => c.chain === query.chain) : info.chains;
     let left = query.limit ?? Infinity;
@@ -113,10 +173,17 @@ export function openSegmentReader(dir: string, info: SegmentInfo): LedgerReader 
       if (left <= 0) return;
       const file = join(dir, `${c.chain}.rows.jsonl`);
       if (!existsSync(file)) continue;
-      const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-      let n = 0;
+      const start = query.fromSeq !== undefined && query.fromSeq > c.fromSeq ? startFor(await indexOf(file), query.fromSeq) : { line: 0, offset: 0 };
+      const lines = fileRecords(file, '\n', start.offset);
+      let n = start.line;
+      // A row's type is written `"type":"…"` once, at the top level (inside a string a quote is
+      // escaped): rows of other types are skipped without parsing them.
+      const typeMarks = query.types?.map((t) => `"type":${JSON.stringify(t)}`);
       for await (const line of lines) {
-        if (line === '') continue;
+        if (typeMarks && !typeMarks.some((m) => line.includes(m))) {
+          n++;
+          continue;
+        }
         let row: StoredEntryRow;
         try {
           row = JSON.parse(line) as StoredEntryRow;
@@ -132,7 +199,7 @@ export function openSegmentReader(dir: string, info: SegmentInfo): LedgerReader 
         if (query.sessionId !== undefined && row.sessionId !== query.sessionId) continue;
         yield row;
         if (--left <= 0) {
-          lines.close();
+          await lines.return(undefined);
           return;
         }
       }
