@@ -45,7 +45,13 @@ export function buildRowsQuery(
     if (query.types.length === 0) where.push('1 = 0');
     else where.push(`type IN (${query.types.map((t) => p(t)).join(', ')})`);
   }
-  if (cursor) where.push(`(chain > ${p(cursor.chain)} OR (chain = ${p(cursor.chain)} AND seq > ${p(cursor.seq)}))`);
+  // The cursor as a range the (chain, seq) primary key serves directly: `seq > ?` within one
+  // chain, a row-value comparison across chains. (An OR of the two forms made both stores scan
+  // from the chain's start on every page: the pages got slower the deeper they lay.)
+  if (cursor) {
+    if (query.chain !== undefined) where.push(`seq > ${p(cursor.seq)}`);
+    else where.push(`(chain, seq) > (${p(cursor.chain)}, ${p(cursor.seq)})`);
+  }
   const sql =
     `SELECT ${COLUMNS} FROM ${table}` +
     (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
