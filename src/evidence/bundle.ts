@@ -26,13 +26,11 @@ import { exportSegment, openSegmentReader, readSegmentInfo, type SegmentInfo } f
 import { verifyLedger } from '../ledger/verify.js';
 import type { LedgerEntry, LedgerReader } from '../ledger/types.js';
 import { replayLine } from './api-replay.js';
-import { writeAsciicast } from './asciicast.js';
 import { checkManifest, PUBLIC_KEY_FILE, writeManifest, type Manifest } from './bundle-manifest.js';
 import { csvHeader, csvLine, jsonLine, toK8sAuditEvent } from './export-formats.js';
 import { requestRows, type RequestRow } from './request-rows.js';
 import { compareInStep, explainDifference, type DerivedFile } from './bundle-compare.js';
-import { terminalEventsOf } from './terminal-session.js';
-import type { TerminalEvent } from './terminal-recording.js';
+import { apiReplayName, castOf, compareReplays, expectedReplays, inPeriod, TerminalSessions, type OpenTerminal } from './bundle-replays.js';
 import { renderIndex } from './bundle-index.js';
 
 export interface EvidenceExportOptions {
@@ -102,15 +100,12 @@ async function writeDerived(seg: LedgerReader, out: string, period: { since?: st
   counts.apiSessions = replays.finish();
 
   const approvals = lineWriter(join(out, 'approvals.jsonl'));
-  // A terminal session is written once its closing entry passes; only sessions still open at
-  // the end of the segment wait for it, so memory follows concurrency, not the period.
-  const open = new Map<string, { request: LedgerEntry; parts: LedgerEntry[] }>();
-  const writeCast = async (session: { request: LedgerEntry; parts: LedgerEntry[] }, end?: LedgerEntry) => {
-    if (session.parts.length === 0 && end?.data?.terminal !== true) return;
-    const events: TerminalEvent[] = [];
-    for (const part of session.parts) events.push(...((await terminalEventsOf(seg, part)) ?? []));
-    const command = Array.isArray(session.request.action?.command) ? session.request.action.command.join(' ') : undefined;
-    writeFileSync(join(out, 'replays', 'terminal', `${session.request.id}.cast`), writeAsciicast(events, { ...(command ? { command } : {}) }));
+  // A terminal session is written once its closing entry passes (bundle-replays.ts).
+  const sessions = new TerminalSessions(terminals);
+  const writeCast = async (session: OpenTerminal, end?: LedgerEntry) => {
+    const cast = await castOf(seg, session, end);
+    if (cast === undefined) return;
+    writeFileSync(join(out, 'replays', 'terminal', `${session.request.id}.cast`), cast);
     counts.terminalSessions++;
   };
   for await (const entry of seg.entries({})) {
@@ -120,20 +115,10 @@ async function writeDerived(seg: LedgerReader, out: string, period: { since?: st
       await approvals.write(approvalLine(entry));
       continue;
     }
-    if (entry.type === 'request' && terminals.has(entry.id)) {
-      open.set(entry.id, { request: entry, parts: [] });
-      continue;
-    }
-    const requestId = entry.data?.requestId;
-    const session = typeof requestId === 'string' ? open.get(requestId) : undefined;
-    if (!session) continue;
-    if (entry.type === 'stream' && entry.data?.terminal === true) session.parts.push(entry);
-    else if (entry.type === 'response') {
-      open.delete(requestId as string);
-      await writeCast(session, entry);
-    }
+    const done = sessions.push(entry);
+    if (done) await writeCast(done.session, done.end);
   }
-  for (const session of open.values()) await writeCast(session);
+  for (const session of sessions.unfinished()) await writeCast(session);
   await approvals.end();
 
   const files = ['sessions.csv', 'sessions.jsonl', 'k8s-audit.jsonl', 'approvals.jsonl', 'replays/terminal/', 'replays/api/', 'policies/', 'masking/', 'ledger/'];
@@ -155,7 +140,7 @@ class ApiReplayFiles {
   add(sessionId: string, line: string, keep: boolean): void {
     let file = this.#files.get(sessionId);
     if (!file) {
-      file = join(this.dir, `${sessionId.replace(/[^A-Za-z0-9_.-]/g, '_')}.jsonl`);
+      file = join(this.dir, apiReplayName(sessionId));
       this.#files.set(sessionId, file);
     }
     if (keep) this.#keep.add(sessionId);
@@ -180,10 +165,6 @@ class ApiReplayFiles {
   }
 }
 
-function inPeriod(time: string | undefined, period: { since?: string; until?: string }): boolean {
-  if (!time) return true;
-  return (!period.since || time >= period.since) && (!period.until || time <= period.until);
-}
 
 /** approvalLine: one approval step as the bundle lists it (the entry's own masked data). */
 function approvalLine(e: LedgerEntry): string {
@@ -250,8 +231,9 @@ export interface BundleReport {
 
 /**
  * verifyEvidenceBundle checks a bundle with nothing but its files: the manifest signature and
- * every file's hash; the ledger segment's chain and checkpoints; and that the session logs, the
- * audit events and the approvals are exactly what the segment holds — row by row, both ways.
+ * every file's hash; the ledger segment's chain and checkpoints; that the session logs, the
+ * audit events and the approvals are exactly what the segment holds — row by row, both ways;
+ * and that every replay is what the segment yields, with none added or missing.
  */
 export async function verifyEvidenceBundle(dir: string, options: { publicKey?: string | KeyObject } = {}): Promise<BundleReport> {
   const check = await checkManifest(dir, options.publicKey);
@@ -283,6 +265,8 @@ export async function verifyEvidenceBundle(dir: string, options: { publicKey?: s
     for await (const entry of seg.entries({ ...period })) if (APPROVAL_TYPES.includes(entry.type)) yield [approvalLine(entry)];
   }
   const differ = [...(await compareInStep(files, rowTexts)), ...(await compareInStep([approvalsFile], approvalTexts))];
+  // The replays too: each is what the segment yields, and no other replay is there.
+  await compareReplays(dir, await expectedReplays(seg, period), problems);
   for (const file of files.concat(approvalsFile).filter((f) => differ.includes(f))) {
     const column = files.indexOf(file);
     const texts = column >= 0 ? rowTexts : approvalTexts;

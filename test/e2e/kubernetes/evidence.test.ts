@@ -2,8 +2,8 @@
  * The evidence bundle from a real recorded run — kubectl 1.33 through airlock: reads, a denied
  * delete, a privileged pod approved by a second person, an exec — exported with the CLI and
  * verified offline. Then every kind of file is altered by one byte, a row deleted, a row added,
- * and the ledger segment swapped for another, each with and without re-signing the manifest
- * (an insider holding the key), and `airlock evidence verify` names what is wrong every time.
+ * the ledger segment swapped for another, and a replay edited, added or removed, each with and
+ * without re-signing the manifest (an insider holding the key), and `airlock evidence verify` names what is wrong every time.
  * No file of the bundle holds a planted secret.
  */
 import assert from 'node:assert/strict';
@@ -180,6 +180,23 @@ describe('evidence bundle from a recorded run', { skip: missingKubectl(33) }, ()
     }, true));
     assert.equal(res.code, 1, res.stdout);
     assert.match(res.stdout, /a ledger entry has no line here|a line the ledger segment does not hold/);
+  });
+  it('a replay edited, added or removed and re-signed is caught: replays are what the segment yields', async () => {
+    const cast = filesUnder(bundle).find((f) => f.startsWith('replays/terminal/') && f.endsWith('.cast'))!;
+    const api = filesUnder(bundle).find((f) => f.startsWith('replays/api/'))!;
+    // The exec's output line dropped from its cast (what an insider would hide).
+    const edited = await verify(await tampered('cast-edited', (c) => editLines(join(c, cast), (lines) => lines.splice(1, 1)), true));
+    assert.equal(edited.code, 1, edited.stdout);
+    assert.match(edited.stdout, new RegExp(`${cast.replace(/[.]/g, '\\.')} is not what the ledger segment yields \\(changed\\)`));
+    const trimmed = await verify(await tampered('api-edited', (c) => editLines(join(c, api), (lines) => lines.splice(0, 1)), true));
+    assert.equal(trimmed.code, 1, trimmed.stdout);
+    assert.match(trimmed.stdout, /replays\/api\/.* is not what the ledger segment yields \(changed\)/);
+    const invented = await verify(await tampered('cast-added', (c) => writeFileSync(join(c, 'replays', 'terminal', 'invented.cast'), readFileSync(join(c, cast))), true));
+    assert.equal(invented.code, 1, invented.stdout);
+    assert.match(invented.stdout, /replays\/terminal\/invented\.cast is not a replay the ledger segment yields \(added\)/);
+    const removed = await verify(await tampered('cast-removed', (c) => rmSync(join(c, cast)), true));
+    assert.equal(removed.code, 1, removed.stdout);
+    assert.match(removed.stdout, /is missing: the ledger segment holds that session/);
   });
   it('a ledger entry edited and re-signed breaks the chain', async () => {
     const res = await verify(await tampered('entry-edited', (c) => editLines(join(c, 'ledger', 'main.rows.jsonl'), (lines) => {
