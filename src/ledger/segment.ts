@@ -136,6 +136,8 @@ async function firstRow(reader: LedgerReader, query: EntryQuery): Promise<Stored
 
 /** lastSeqInPeriod: the highest seq at or after `fromSeq` recorded by `until`. */
 async function lastSeqInPeriod(reader: LedgerReader, chain: string, fromSeq: number, until: string | undefined): Promise<number> {
+  // An open period runs to the chain's head: no need to read the chain to find it.
+  if (until === undefined) return Math.max(fromSeq, (await reader.head(chain))?.seq ?? fromSeq);
   let last = fromSeq;
   for await (const row of reader.rows({ chain, fromSeq, ...(until ? { until } : {}) })) last = row.seq;
   return last;
