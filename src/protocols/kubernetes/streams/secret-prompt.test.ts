@@ -26,6 +26,7 @@ test('an answer to each common secret prompt is hidden up to Enter; what follows
     'Vault token (will be hidden): ',
     '\x1b[1mPassword:\x1b[0m ',
     'Enter PIN? ',
+    'Enter API key: ',
   ]) {
     const guard = new SecretPromptGuard();
     guard.output(b(`Last login: today\r\n${prompt}`));
