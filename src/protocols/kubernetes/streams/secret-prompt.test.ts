@@ -20,7 +20,7 @@ test('an answer to each common secret prompt is hidden up to Enter; what follows
     'Password: ',
     '[sudo] password for app: ',
     'Password for user postgres: ',
-    "Enter passphrase for key '/root/.ssh/id_ed25519': ",
+    "Enter passphrase for key '~/.ssh/id_ed25519': ",
     'Enter PEM pass phrase:',
     'mysql: Enter password: ',
     'Vault token (will be hidden): ',

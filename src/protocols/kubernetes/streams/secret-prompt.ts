@@ -16,7 +16,7 @@ export const TYPED_SECRET_MARKER = '[masked typed-secret]';
 /**
  * A last line of output that asks for a secret: it names one and ends with `:` or `?` (blanks
  * after it allowed), e.g. `Password:`, `[sudo] password for app:`, `Password for user postgres:`, `Enter API key:`,
- * `Enter passphrase for key '/root/.ssh/id_ed25519':`, `Enter PEM pass phrase:`, `Vault token:`.
+ * `Enter passphrase for key '~/.ssh/id_ed25519':`, `Enter PEM pass phrase:`, `Vault token:`.
  */
 const SECRET_PROMPT = /(?:pass(?:word|phrase|code)|pass phrase|\bpin\b|secret|token|\botp\b|verification code|(?:api|access)[ _-]?key)[^\n]{0,160}[:?]$/i;
 
