@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { compareInStep, explainDifference, records, type DerivedFile } from './bundle-compare.js';
+import { fileRecords as records } from '../ledger/file-records.js';
+import { compareInStep, explainDifference, type DerivedFile } from './bundle-compare.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'airlock-compare-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

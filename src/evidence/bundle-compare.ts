@@ -4,8 +4,8 @@
  *
  * The common case — nothing was changed — is one pass: the rows are derived from the segment
  * once and every file is read alongside them, record by record. Only a file that differs is
- * looked at again: its records and the expected ones are counted by digest (a 44-character digest a record,
- * not the record), then read a last time to name what was added, changed or dropped. A bundle
+ * looked at again: its records and the expected ones are counted by digest (44 characters per
+ * record, not the record), then read a last time to name what was added, changed or dropped. A bundle
  * of a quarter's traffic verifies in the memory of a day's.
  */
 import { createHash } from 'node:crypto';
@@ -26,10 +26,7 @@ export interface DerivedFile {
   describe(record: string): string;
 }
 
-/** records reads a file's records one at a time (empty records skipped). */
-export const records = fileRecords;
-
-/** pieces splits expected text as `records` splits the file (a CSV cell may hold a CRLF). */
+/** pieces splits expected text as `fileRecords` splits the file (a CSV cell may hold a CRLF). */
 function pieces(text: string, separator: string): string[] {
   return text.split(separator).filter((p) => p !== '');
 }
@@ -44,7 +41,7 @@ export async function compareInStep(
   expected: () => AsyncIterable<ReadonlyArray<string | undefined>>,
 ): Promise<Set<DerivedFile>> {
   const differ = new Set<DerivedFile>();
-  const readers = files.map((f) => (existsSync(f.path) ? records(f.path, f.separator)[Symbol.asyncIterator]() : undefined));
+  const readers = files.map((f) => (existsSync(f.path) ? fileRecords(f.path, f.separator)[Symbol.asyncIterator]() : undefined));
   files.forEach((f, i) => {
     if (!readers[i]) differ.add(f);
   });
@@ -89,7 +86,7 @@ export async function explainDifference(file: DerivedFile, expected: () => Async
   const want = new Map<string, number>();
   for await (const text of expected()) for (const r of pieces(text, file.separator)) want.set(digest(r), (want.get(digest(r)) ?? 0) + 1);
   const have = new Map<string, number>();
-  for await (const r of records(file.path, file.separator)) have.set(digest(r), (have.get(digest(r)) ?? 0) + 1);
+  for await (const r of fileRecords(file.path, file.separator)) have.set(digest(r), (have.get(digest(r)) ?? 0) + 1);
   const surplus = (a: Map<string, number>, b: Map<string, number>) => {
     const out = new Map<string, number>();
     for (const [d, n] of a) if ((b.get(d) ?? 0) < n) out.set(d, n - (b.get(d) ?? 0));
@@ -100,7 +97,7 @@ export async function explainDifference(file: DerivedFile, expected: () => Async
   let reported = 0;
   const name = (a: string) => `${file.name}: ${a}`;
   if (added.size > 0) {
-    for await (const r of records(file.path, file.separator)) {
+    for await (const r of fileRecords(file.path, file.separator)) {
       const d = digest(r);
       const n = added.get(d);
       if (!n) continue;

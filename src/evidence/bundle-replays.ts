@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { LedgerEntry, LedgerReader } from '../ledger/types.js';
 import { replayLine } from './api-replay.js';
 import { writeAsciicast } from './asciicast.js';
-import { requestRows } from './request-rows.js';
+import { requestRows, type RequestRow } from './request-rows.js';
 import type { TerminalEvent } from './terminal-recording.js';
 import { terminalEventsOf } from './terminal-session.js';
 
@@ -27,6 +27,19 @@ export function inPeriod(time: string | undefined, period: Period): boolean {
 export function apiReplayName(sessionId: string): string {
   const safe = sessionId.replace(/[^A-Za-z0-9_.-]/g, '_');
   return safe === sessionId ? `${safe}.jsonl` : `${safe}-${createHash('sha256').update(sessionId).digest('hex').slice(0, 12)}.jsonl`;
+}
+
+/**
+ * apiReplayLineOf is what one request adds to its session's API replay: the file, the line,
+ * and whether the request earns the session a file (exec/attach and imported requests alone do
+ * not: casts replay the former, the latter were not witnessed). Undefined outside a session or
+ * the period.
+ */
+export async function apiReplayLineOf(seg: LedgerReader, row: RequestRow, period: Period): Promise<{ file: string; line: string; keep: boolean } | undefined> {
+  if (!row.sessionId) return undefined;
+  const line = await replayLine(seg, row);
+  if (!inPeriod(line.time, period)) return undefined;
+  return { file: apiReplayName(row.sessionId), line: JSON.stringify(line), keep: !row.terminal && !row.imported };
 }
 
 /** A terminal session gathered from the entries: its request and its recorded parts. */
@@ -88,17 +101,16 @@ export async function expectedReplays(seg: LedgerReader, period: Period): Promis
   const terminals = new Set<string>();
   for await (const row of requestRows(seg, { ...period, bodies: true })) {
     if (row.terminal) terminals.add(row.id);
-    if (!row.sessionId) continue;
-    const line = await replayLine(seg, row);
-    if (!inPeriod(line.time, period)) continue;
-    const name = `replays/api/${apiReplayName(row.sessionId)}`;
+    const added = await apiReplayLineOf(seg, row, period);
+    if (!added) continue;
+    const name = `replays/api/${added.file}`;
     let file = api.get(name);
     if (!file) {
       file = { hash: createHash('sha256'), keep: false };
       api.set(name, file);
     }
-    file.hash.update(`${JSON.stringify(line)}\n`);
-    if (!row.terminal && !row.imported) file.keep = true;
+    file.hash.update(`${added.line}\n`);
+    if (added.keep) file.keep = true;
   }
   const expected = new Map<string, string>();
   for (const [name, file] of api) if (file.keep) expected.set(name, file.hash.digest('hex'));

@@ -25,12 +25,11 @@ import type { KeyObject } from 'node:crypto';
 import { exportSegment, openSegmentReader, readSegmentInfo, type SegmentInfo } from '../ledger/segment.js';
 import { verifyLedger } from '../ledger/verify.js';
 import type { LedgerEntry, LedgerReader } from '../ledger/types.js';
-import { replayLine } from './api-replay.js';
 import { checkManifest, PUBLIC_KEY_FILE, writeManifest, type Manifest } from './bundle-manifest.js';
 import { csvHeader, csvLine, jsonLine, toK8sAuditEvent } from './export-formats.js';
 import { requestRows, type RequestRow } from './request-rows.js';
 import { compareInStep, explainDifference, type DerivedFile } from './bundle-compare.js';
-import { apiReplayName, castOf, compareReplays, expectedReplays, inPeriod, TerminalSessions, type OpenTerminal } from './bundle-replays.js';
+import { apiReplayLineOf, castOf, compareReplays, expectedReplays, inPeriod, TerminalSessions, type OpenTerminal } from './bundle-replays.js';
 import { renderIndex } from './bundle-index.js';
 
 export interface EvidenceExportOptions {
@@ -91,10 +90,8 @@ async function writeDerived(seg: LedgerReader, out: string, period: { since?: st
     await csv.write(csvLine(row));
     await jsonl.write(jsonLine(row).trimEnd());
     await audit.write(JSON.stringify(toK8sAuditEvent(row)));
-    if (row.sessionId) {
-      const line = await replayLine(seg, row);
-      if (inPeriod(line.time, period)) replays.add(row.sessionId, JSON.stringify(line), !row.terminal && !row.imported);
-    }
+    const added = await apiReplayLineOf(seg, row, period);
+    if (added) replays.add(added.file, added.line, added.keep);
   }
   await Promise.all([csv.end(), jsonl.end(), audit.end()]);
   counts.apiSessions = replays.finish();
@@ -131,35 +128,30 @@ async function writeDerived(seg: LedgerReader, out: string, period: { since?: st
  */
 class ApiReplayFiles {
   readonly #buffers = new Map<string, string[]>();
-  readonly #files = new Map<string, string>();
   readonly #keep = new Set<string>();
   #buffered = 0;
 
   constructor(private readonly dir: string) {}
 
-  add(sessionId: string, line: string, keep: boolean): void {
-    let file = this.#files.get(sessionId);
-    if (!file) {
-      file = join(this.dir, apiReplayName(sessionId));
-      this.#files.set(sessionId, file);
-    }
-    if (keep) this.#keep.add(sessionId);
-    const buffer = this.#buffers.get(sessionId);
+  /** add buffers `line` for `file` (a name in the folder); `keep`: the file stays at finish. */
+  add(file: string, line: string, keep: boolean): void {
+    if (keep) this.#keep.add(file);
+    const buffer = this.#buffers.get(file);
     if (buffer) buffer.push(line);
-    else this.#buffers.set(sessionId, [line]);
+    else this.#buffers.set(file, [line]);
     this.#buffered += line.length;
     if (this.#buffered > 4 * 1024 * 1024) this.#flush();
   }
 
-  /** finish writes what is buffered and removes the files of sessions that get none; returns how many remain. */
+  /** finish writes what is buffered and removes the files no request earned; returns how many remain. */
   finish(): number {
     this.#flush();
-    for (const [sessionId, file] of this.#files) if (!this.#keep.has(sessionId)) rmSync(file, { force: true });
+    for (const file of readdirSync(this.dir)) if (!this.#keep.has(file)) rmSync(join(this.dir, file), { force: true });
     return this.#keep.size;
   }
 
   #flush(): void {
-    for (const [sessionId, lines] of this.#buffers) appendFileSync(this.#files.get(sessionId)!, `${lines.join('\n')}\n`);
+    for (const [file, lines] of this.#buffers) appendFileSync(join(this.dir, file), `${lines.join('\n')}\n`);
     this.#buffers.clear();
     this.#buffered = 0;
   }

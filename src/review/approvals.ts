@@ -412,10 +412,7 @@ export class Approvals {
   restore(entries: Iterable<LedgerEntry>): void {
     for (const e of entries) this.#applyEntry(e);
     this.prune();
-    for (const a of this.#byId.values()) {
-      if (a.state === 'pending') this.#arm(a, a.expiresAt);
-      else if (a.state === 'approved' && a.grant.expiresAt) this.#arm(a, a.grant.expiresAt);
-    }
+    for (const a of this.#byId.values()) this.#armByState(a);
   }
 
   /**
@@ -427,10 +424,15 @@ export class Approvals {
     const a = this.#applyEntry(e);
     if (!a) return;
     for (const listener of this.#applied) listener(a);
+    this.#armByState(a);
+    if (a.state !== 'pending') this.#wake(a);
+  }
+
+  /** #armByState sets the timer a pending request (expiry) or an approved grant (lapse) needs, else clears it. */
+  #armByState(a: ApprovalRequest): void {
     if (a.state === 'pending') this.#arm(a, a.expiresAt);
     else if (a.state === 'approved' && a.grant.expiresAt) this.#arm(a, a.grant.expiresAt);
     else this.#clearTimer(a.id);
-    if (a.state !== 'pending') this.#wake(a);
   }
 
   /** #applyEntry updates the book from one recorded entry and returns the approval it touched. */

@@ -33,7 +33,9 @@ export function maskCommand(args: readonly string[], detectors: readonly Detecto
  */
 export function recordedTarget(target: string, detectors: readonly Detector[]): string {
   const q = target.indexOf('?');
-  if (q < 0) return target;
+  // Every request passes here: a query that cannot hold a `command` key (neither the word nor
+  // an escape that could spell it) is not parsed.
+  if (q < 0 || (!target.includes('command', q) && !target.includes('%', q))) return target;
   const query = parseGoQuery(target.slice(q + 1));
   const command = query.get('command');
   if (!command) return target;

@@ -33,7 +33,7 @@ import {
   type ExecStatus,
 } from './channel/index.js';
 import { limitMessage, startSessionLimits, type LimitReason, type SessionLimiter, type SessionLimitsConfig } from './session-limits.js';
-import { SecretPromptGuard, TYPED_SECRET_MARKER } from './secret-prompt.js';
+import { recordTyped, SecretPromptGuard } from './secret-prompt.js';
 import type { TransferDirection } from './tar-command.js';
 import { TransferListing, type TransferSummary } from './transfer-listing.js';
 import type { CloseRelay, Inject, RelayDirection, RelayObserver } from './websocket-relay.js';
@@ -117,18 +117,6 @@ export function createExecSession(options: ExecSessionOptions): ExecObserver {
   const kindOf = { stdout: 'o', stderr: 'e', stdin: 'i' } as const;
   const prompts = new SecretPromptGuard();
 
-  /** recordTyped records stdin masked, and an answer to a secret prompt as a marker only. */
-  const recordTyped = (typed: Uint8Array) => {
-    const { marker, rest } = prompts.input(typed);
-    if (marker) {
-      recorder.output('i', maskers.stdin.flush());
-      recorder.output('i', Buffer.from(TYPED_SECRET_MARKER));
-    }
-    if (rest.length === 0) return;
-    recorder.output('i', maskers.stdin.push(Buffer.from(rest)));
-    scheduleFlush('stdin');
-  };
-
   /** release sends masked output held back for a possible secret once the stream pauses. */
   const scheduleFlush = (channel: OutputChannel | 'stdin') => {
     if (timers[channel]) clearTimeout(timers[channel]);
@@ -188,8 +176,9 @@ export function createExecSession(options: ExecSessionOptions): ExecObserver {
       if (direction === 'client-to-upstream') {
         if (msg.channel === 'stdin') {
           bytes.stdin += msg.bytes.length;
-          // The recorded copy of what was typed is masked; the cluster gets the keystrokes as typed.
-          recordTyped(msg.bytes);
+          // The recorded copy of what was typed is masked (an answer to a password prompt is
+          // only a marker); the cluster gets the keystrokes as typed.
+          if (recordTyped(prompts, maskers.stdin, msg.bytes, (b) => recorder.output('i', b))) scheduleFlush('stdin');
         } else if (msg.channel === 'resize') {
           for (const size of resizes.push(msg.bytes)) recorder.resize(size.width, size.height);
         }

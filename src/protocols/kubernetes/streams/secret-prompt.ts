@@ -9,6 +9,7 @@
  *
  * Pure: no I/O, no timers.
  */
+import type { StreamMasker } from '../../../masking/stream-masker.js';
 
 /** The marker recorded in place of an answer to a secret prompt. */
 export const TYPED_SECRET_MARKER = '[masked typed-secret]';
@@ -75,4 +76,21 @@ function answerEnd(buf: Buffer): number {
     if (b === 0x0d || b === 0x0a || b === 0x03 || b === 0x04) return i;
   }
   return -1;
+}
+
+/**
+ * recordTyped runs what the client typed through the guard and the stdin masker and hands
+ * `record` what the recording keeps: anything the masker held, the marker for an answer to a
+ * secret prompt, then the rest masked. True when the masker took new bytes (its idle flush is
+ * then due).
+ */
+export function recordTyped(guard: SecretPromptGuard, masker: StreamMasker, typed: Uint8Array, record: (bytes: Buffer) => void): boolean {
+  const { marker, rest } = guard.input(typed);
+  if (marker) {
+    record(masker.flush());
+    record(Buffer.from(TYPED_SECRET_MARKER));
+  }
+  if (rest.length === 0) return false;
+  record(masker.push(Buffer.from(rest)));
+  return true;
 }

@@ -34,7 +34,7 @@ import { upstreamHeaders } from '../upstream-headers.js';
 import { upstreamPath } from '../upstream/index.js';
 import { relaySpdy, type SpdyInject, type SpdyRelayObserver } from './spdy-relay.js';
 import { limitMessage, startSessionLimits, type LimitReason } from './session-limits.js';
-import { SecretPromptGuard, TYPED_SECRET_MARKER } from './secret-prompt.js';
+import { recordTyped, SecretPromptGuard } from './secret-prompt.js';
 import { detectTarTransfer, type TransferDirection } from './tar-command.js';
 import { TransferListing, type TransferSummary } from './transfer-listing.js';
 import { recordRefusedUpgrade, sessionLimitsOf, spdyWithActivity } from './stream-recording.js';
@@ -214,17 +214,7 @@ export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyExec
               bytes.stdin += event.bytes.length;
               // The recorded copy of what was typed is masked (an answer to a password prompt is
               // only a marker); the cluster gets the keystrokes as typed.
-              const { marker, rest } = prompts.input(event.bytes);
-              if (marker) {
-                const held = maskers.stdin.flush();
-                if (held.length > 0) recorder.output('i', held);
-                recorder.output('i', Buffer.from(TYPED_SECRET_MARKER));
-              }
-              if (rest.length > 0) {
-                const typed = maskers.stdin.push(Buffer.from(rest));
-                if (typed.length > 0) recorder.output('i', typed);
-                scheduleFlush('stdin');
-              }
+              if (recordTyped(prompts, maskers.stdin, event.bytes, (b) => recorder.output('i', b))) scheduleFlush('stdin');
             } else if (type === 'resize') {
               for (const size of resizes.push(event.bytes)) recorder.resize(size.width, size.height);
             }
