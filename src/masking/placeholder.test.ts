@@ -22,11 +22,24 @@ describe('createPlaceholder', () => {
     }
   });
 
-  it('a memoized placeholder gives the same markers, and tells changed values apart', () => {
+  it('both forms carry the HMAC digits for any value (every digit pattern the encoding tables hold)', () => {
+    const hmacKey = createHash('sha256').update(key).digest('hex');
+    for (let i = 0; i < 2000; i++) {
+      const clear = `value-${i}`;
+      const expected = PLACEHOLDER_PREFIX + createHmac('sha256', hmacKey).update(`k\0${clear}`, 'utf8').digest('hex').slice(0, 12);
+      assert.equal(placeholder.marker('k', clear), expected);
+      assert.equal(Buffer.from(placeholder.base64('k', clear), 'base64').toString('latin1'), expected);
+    }
+  });
+
+  it('a memoized placeholder gives the same markers in both forms, and tells changed values apart', () => {
     const memo = memoized(placeholder);
     assert.equal(memo.base64('k', 'v1'), placeholder.base64('k', 'v1'));
     assert.equal(memo.base64('k', 'v1'), placeholder.base64('k', 'v1'));
+    assert.equal(memo.marker('k', 'v1'), placeholder.marker('k', 'v1'));
     assert.equal(memo.marker('k', 'v2'), placeholder.marker('k', 'v2'));
+    assert.equal(memo.base64('k', 'v2'), placeholder.base64('k', 'v2'));
+    assert.notEqual(memo.base64('k', 'v1'), memo.base64('k', 'v2'));
   });
 
   const rows: { name: string; a: [string, string]; b: [string, string]; same: boolean }[] = [

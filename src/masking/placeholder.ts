@@ -67,16 +67,17 @@ export function createPlaceholder(maskKey: Uint8Array | string): Placeholder {
     // The NUL separator keeps ("ab", "c") and ("a", "bc") apart.
     // 'binary' (latin1) output: a Buffer result costs three times the hash of a short value.
     outer.write(hash('sha256', innerPad + name + '\0' + clear, 'binary'), 64, 'latin1');
-    return hash('sha256', outer, 'hex').slice(0, DIGEST_HEX_LENGTH);
+    return hash('sha256', outer, 'binary');
   };
   return {
-    marker: (name, clear) => PLACEHOLDER_PREFIX + digest(name, clear),
-    base64: (name, clear) => PREFIX_BASE64 + asciiBase64(digest(name, clear)),
+    marker: (name, clear) => PLACEHOLDER_PREFIX + hexOf(digest(name, clear)),
+    base64: (name, clear) => PREFIX_BASE64 + base64Of(digest(name, clear)),
   };
 }
 
 /**
- * memoized wraps a placeholder so that a value repeated under the same key is hashed once: a
+ * memoized wraps a placeholder so that a value repeated under the same key (in the same form) is
+ * hashed once: a
  * Secret's last-applied manifest usually repeats its data values. Scope it to one object, so
  * that no clear value is held longer than the object itself.
  */
@@ -85,40 +86,60 @@ export function memoized(placeholder: Placeholder): Placeholder {
 }
 
 class MemoizedPlaceholder implements Placeholder {
-  private readonly seen = new Map<string, { clear: string; marker: string }>();
+  private readonly seen = new Map<string, { clear: string; marker?: string; base64?: string }>();
 
   constructor(private readonly inner: Placeholder) {}
 
   marker(name: string, clear: string): string {
-    const hit = this.seen.get(name);
-    if (hit && hit.clear === clear) return hit.marker;
-    const found = this.inner.marker(name, clear);
-    this.seen.set(name, { clear, marker: found });
-    return found;
+    const hit = this.entry(name, clear);
+    return (hit.marker ??= this.inner.marker(name, clear));
   }
 
   base64(name: string, clear: string): string {
-    return PREFIX_BASE64 + asciiBase64(this.marker(name, clear).slice(PLACEHOLDER_PREFIX.length));
+    const hit = this.entry(name, clear);
+    return (hit.base64 ??= this.inner.base64(name, clear));
+  }
+
+  private entry(name: string, clear: string): { clear: string; marker?: string; base64?: string } {
+    const hit = this.seen.get(name);
+    if (hit && hit.clear === clear) return hit;
+    const fresh = { clear };
+    this.seen.set(name, fresh);
+    return fresh;
   }
 }
 
 /** The prefix is 15 bytes, so its base64 is fixed and the digest's base64 simply follows it. */
 const PREFIX_BASE64 = Buffer.from(PLACEHOLDER_PREFIX, 'latin1').toString('base64');
 
+/** Bytes of the digest kept in a marker: 6 bytes, 12 hex digits (a multiple of 3, see base64Of). */
+const DIGEST_BYTES = DIGEST_HEX_LENGTH / 2;
+
+/** HEX_OF_BYTE maps a byte to its two lowercase hex digits. */
+const HEX_OF_BYTE: string[] = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, '0'));
+
 /**
- * hexTriples maps every three hex digits to their base64 (4096 entries): a digest of 12 hex
- * digits encodes with four lookups, on a path taken for every masked value.
+ * BASE64_OF_TRIPLE maps every 12-bit number to the base64 of its three hex digits (4096
+ * entries): a digest encodes with four array reads, on a path taken for every masked value.
  */
-const hexTriples = new Map<string, string>();
-for (let n = 0; n < 4096; n++) {
-  const triple = n.toString(16).padStart(3, '0');
-  hexTriples.set(triple, Buffer.from(triple, 'latin1').toString('base64'));
+const BASE64_OF_TRIPLE: string[] = Array.from({ length: 4096 }, (_, n) => Buffer.from(n.toString(16).padStart(3, '0'), 'latin1').toString('base64'));
+
+/** hexOf returns the marker's hex digits for a digest given as a latin1 string. */
+function hexOf(digest: string): string {
+  let out = '';
+  for (let i = 0; i < DIGEST_BYTES; i++) out += HEX_OF_BYTE[digest.charCodeAt(i)]!;
+  return out;
 }
 
-/** asciiBase64 encodes a hex digest whose length is a multiple of 3. */
-function asciiBase64(hex: string): string {
+/** base64Of returns the base64 of the marker's hex digits, three hex digits (12 bits) per lookup. */
+function base64Of(digest: string): string {
   let out = '';
-  for (let i = 0; i < hex.length; i += 3) out += hexTriples.get(hex.slice(i, i + 3))!;
+  for (let i = 0; i < DIGEST_BYTES; i += 3) {
+    const a = digest.charCodeAt(i);
+    const b = digest.charCodeAt(i + 1);
+    const c = digest.charCodeAt(i + 2);
+    out += BASE64_OF_TRIPLE[(a << 4) | (b >> 4)]! + BASE64_OF_TRIPLE[((b & 15) << 8) | c]!;
+  }
   return out;
 }
 
