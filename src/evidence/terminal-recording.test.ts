@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { isAirlockError } from '../errors.js';
 import { TerminalRecorder, type TerminalEvent } from './terminal-recording.js';
 
@@ -101,4 +102,23 @@ test('a half character left at close is flushed as U+FFFD rather than lost', () 
   const rec = new TerminalRecorder({ now: () => 0 });
   rec.output('o', b('€').subarray(0, 2));
   assert.deepEqual(rec.close(), [{ t: 0, kind: 'o', data: '\uFFFD' }]);
+});
+
+test('any bytes cut anywhere are recorded as the WHATWG decoder reads them whole (U+FFFD for each bad sequence)', () => {
+  // Bytes that make every kind of bad UTF-8: stray continuations, truncated leads, overlongs,
+  // surrogates (ED A0..), values past U+10FFFF (F4 90.., F5..), and bytes UTF-8 never uses.
+  const byte = fc.constantFrom(0x41, 0x0a, 0x1b, 0x80, 0x82, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xc3, 0xe0, 0xe2, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff);
+  fc.assert(
+    fc.property(fc.array(byte, { maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 40 }), (raw, cuts) => {
+      const input = Buffer.from(raw);
+      const rec = new TerminalRecorder({ now: () => 0 });
+      for (let at = 0, i = 0; at < input.length; i++) {
+        const size = cuts[i % cuts.length]!;
+        rec.output('o', new Uint8Array(input.subarray(at, at + size)));
+        at += size;
+      }
+      assert.equal(rec.close().map((e) => e.data).join(''), new TextDecoder('utf-8').decode(input));
+    }),
+    { numRuns: 2000 },
+  );
 });

@@ -11,7 +11,7 @@
  * that are not UTF-8 become U+FFFD (as in asciinema). Binary payloads such as `kubectl cp`'s tar
  * stream are therefore not reproduced byte for byte; record them by other means.
  */
-import { TextDecoder } from 'node:util';
+import { StringDecoder } from 'node:string_decoder';
 import { AirlockError } from '../errors.js';
 
 /** i: stdin, o: stdout, e: stderr, r: resize "WxH", x: exit status. */
@@ -60,7 +60,8 @@ export class TerminalRecorder {
   readonly #onBatch: ((events: TerminalEvent[]) => void) | undefined;
   readonly #maxEvents: number;
   readonly #maxChars: number;
-  readonly #decoders = new Map<TextChannel, TextDecoder>();
+  /** StringDecoder: the same text as a streaming TextDecoder (U+FFFD included), at several times its speed. */
+  readonly #decoders = new Map<TextChannel, StringDecoder>();
   #origin: number | undefined;
   #lastT = 0;
   #batch: TerminalEvent[] = [];
@@ -84,10 +85,10 @@ export class TerminalRecorder {
     this.#assertOpen();
     let decoder = this.#decoders.get(kind);
     if (decoder === undefined) {
-      decoder = new TextDecoder('utf-8');
+      decoder = new StringDecoder('utf8');
       this.#decoders.set(kind, decoder);
     }
-    const text = decoder.decode(bytes, { stream: true });
+    const text = decoder.write(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     if (text !== '') this.#push(kind, text);
   }
 
@@ -127,7 +128,7 @@ export class TerminalRecorder {
 
   #flushDecoders(): void {
     for (const [kind, decoder] of this.#decoders) {
-      const rest = decoder.decode();
+      const rest = decoder.end();
       if (rest !== '') this.#push(kind, rest);
     }
   }

@@ -35,7 +35,7 @@ export interface StreamMasker {
    * push masks what can be settled of chunk (plus what was held) and returns it. The result
    * may share memory with chunk (nothing to mask: no copy), so chunk must not be changed after.
    */
-  push(chunk: Buffer): Buffer;
+  push(chunk: Uint8Array): Buffer;
   /** flush releases everything held, masking what is found; call on idle and at the end. */
   flush(): Buffer;
 }
@@ -151,7 +151,9 @@ export function createStreamMasker(options: StreamMaskerOptions): StreamMasker {
   return {
     push(chunk) {
       if (chunk.length === 0) return EMPTY;
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      // A view, not a copy: frames arrive as slices of the message they came in.
+      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      pending = pending.length === 0 ? bytes : Buffer.concat([pending, bytes]);
       return run(false);
     },
     flush() {

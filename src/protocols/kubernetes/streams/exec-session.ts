@@ -187,7 +187,7 @@ export function createExecSession(options: ExecSessionOptions): ExecObserver {
       if (msg.channel === 'stdout' || msg.channel === 'stderr') {
         bytes[msg.channel] += msg.bytes.length;
         prompts.output(msg.bytes);
-        const out = maskers[msg.channel].push(Buffer.from(msg.bytes));
+        const out = maskers[msg.channel].push(msg.bytes);
         scheduleFlush(msg.channel);
         if (out.length === 0) return null;
         recorder.output(kindOf[msg.channel], out);

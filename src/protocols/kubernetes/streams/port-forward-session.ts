@@ -85,14 +85,14 @@ export class PortForwardSession {
       this.recorder.data(connection, direction, bytes.length);
       return;
     }
-    this.recorder.data(connection, direction, bytes.length, this.#masker(connection, direction).push(Buffer.from(bytes)));
+    this.recorder.data(connection, direction, bytes.length, this.#masker(connection, direction).push(bytes));
   }
 
   /** error records a message the cluster sent on a connection's error stream, masked. */
   error(connection: string, port: number, bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     const masker = createStreamMasker({ detectors: this.#options.detectors, replacement });
-    const text = Buffer.concat([masker.push(Buffer.from(bytes)), masker.flush()]).toString('utf8');
+    const text = Buffer.concat([masker.push(bytes), masker.flush()]).toString('utf8');
     this.recorder.error(connection, port, text);
   }
 

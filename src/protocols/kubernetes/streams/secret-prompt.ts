@@ -91,6 +91,6 @@ export function recordTyped(guard: SecretPromptGuard, masker: StreamMasker, type
     record(Buffer.from(TYPED_SECRET_MARKER));
   }
   if (rest.length === 0) return false;
-  record(masker.push(Buffer.from(rest)));
+  record(masker.push(rest));
   return true;
 }

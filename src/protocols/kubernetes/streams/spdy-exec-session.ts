@@ -145,7 +145,7 @@ export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyExec
   const output = (channel: 'stdout' | 'stderr', id: number, data: Uint8Array, fin: boolean): Uint8Array | null => {
     bytes[channel] += data.length;
     prompts.output(data);
-    let out = maskers[channel].push(Buffer.from(data));
+    let out = maskers[channel].push(data);
     if (fin) {
       if (timers[channel]) clearTimeout(timers[channel]);
       delete timers[channel];
