@@ -76,10 +76,9 @@ export function createPlaceholder(maskKey: Uint8Array | string): Placeholder {
 }
 
 /**
- * memoized wraps a placeholder so that a value repeated under the same key (in the same form) is
- * hashed once: a
- * Secret's last-applied manifest usually repeats its data values. Scope it to one object, so
- * that no clear value is held longer than the object itself.
+ * memoized wraps a placeholder so that a value repeated under the same key (in the same form)
+ * is hashed once: a Secret's last-applied manifest usually repeats its data values. Scope it to
+ * one object, so that no clear value is held longer than the object itself.
  */
 export function memoized(placeholder: Placeholder): Placeholder {
   return new MemoizedPlaceholder(placeholder);
