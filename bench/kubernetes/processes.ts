@@ -124,9 +124,9 @@ export function findKubectl(explicit?: string): string | undefined {
   return undefined;
 }
 
-/** startKubectlProxy runs `kubectl proxy --port=0` against the kubeconfig and returns its URL. */
-export async function startKubectlProxy(kubectl: string, kubeconfig: string): Promise<Running & { url: string }> {
-  const child = spawn(kubectl, ['proxy', '--port=0', '--kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** startKubectlProxy runs `kubectl proxy --port=0` (and `extraArgs`) against the kubeconfig and returns its URL. */
+export async function startKubectlProxy(kubectl: string, kubeconfig: string, extraArgs: string[] = []): Promise<Running & { url: string }> {
+  const child = spawn(kubectl, ['proxy', '--port=0', '--kubeconfig', kubeconfig, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   const { match, output } = await waitForLine(child, 'kubectl proxy', /Starting to serve on (127\.0\.0\.1:\d+)/);
   return { ...running(child, output), url: `http://${match[1]}` };
 }

@@ -16,10 +16,14 @@ export interface ExecTarget {
   name: string;
   /** `https://host:port` plus any path prefix, without a trailing slash */
   base: string;
-  token: string;
-  ca: string;
+  /** bearer token; none for kubectl proxy, which adds its own */
+  token?: string;
+  /** CA of an https base */
+  ca?: string;
   namespace: string;
   pod: string;
+  /** the gateway's process, whose CPU and RSS the benchmark reads (none for direct) */
+  pid?: number;
 }
 
 function execUrl(t: ExecTarget, command: string[], stdin: boolean): string {
@@ -39,8 +43,8 @@ function asBuffer(data: RawData): Buffer {
 /** openExec completes the WebSocket handshake and rejects if the gateway refuses it. */
 function openExec(t: ExecTarget, command: string[], stdin: boolean): Promise<WebSocket> {
   const ws = new WebSocket(execUrl(t, command, stdin), ['v5.channel.k8s.io'], {
-    ca: t.ca,
-    headers: { authorization: `Bearer ${t.token}` },
+    ...(t.ca ? { ca: t.ca } : {}),
+    headers: t.token ? { authorization: `Bearer ${t.token}` } : {},
     perMessageDeflate: false,
     maxPayload: 16 * 1024 * 1024,
   });

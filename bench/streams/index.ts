@@ -1,8 +1,9 @@
 /**
  * The streams benchmark: what `kubectl exec` costs through airlock, next to the same session
- * straight to the upstream. See README.md in this folder.
+ * straight to the upstream, through `kubectl proxy` (the Go peer) and through a bare Node.js
+ * WebSocket relay (the node floor). See README.md in this folder.
  *
- *   npm run bench -- streams [--mb 100] [--runs 3] [--keystrokes 300] [--only throughput,keystroke]
+ *   npm run bench -- streams [--mb 100] [--runs 3] [--keystrokes 300] [--only throughput,keystroke] [--skip kubectl-proxy,node-floor]
  *   node --import tsx bench/streams/index.ts [same options]
  *
  * Upstream: the fake API server of the tests (a test double serving exec over WebSocket), in
@@ -10,7 +11,7 @@
  * Client: this process, speaking `v5.channel.k8s.io` with the `ws` package.
  *   keystroke   a `cat` session, one byte on stdin at a time, timed until it is back on stdout
  *               (first, on a fresh airlock);
- *   throughput  `cat` of a generated 100 MB log file: MB/s of stdout, direct vs airlock.
+ *   throughput  `cat` of a generated 100 MB log file: MB/s of stdout on every route.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -32,6 +33,8 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '20' },
     key: { type: 'string', default: 'a' },
     only: { type: 'string', default: 'throughput,keystroke' },
+    skip: { type: 'string', default: '' },
+    kubectl: { type: 'string' },
     'airlock-node-args': { type: 'string', default: '' },
   },
 });
@@ -45,17 +48,22 @@ function dirBytes(dir: string): number {
   return total;
 }
 
-/** measured runs `work` and, for the airlock route, what the airlock process spent on it. */
-async function measured<T>(target: ExecTarget, airlockPid: number, work: () => Promise<T>): Promise<{ result: T; cpuS?: number; mainCpuS?: number; rssGrowth?: number }> {
-  if (target.name !== 'airlock') return { result: await work() };
-  const cpu0 = cpuSeconds(airlockPid);
-  const main0 = mainThreadCpuSeconds(airlockPid);
-  const rss0 = rssBytes(airlockPid);
-  const sampler = sampleRss(airlockPid);
+/** Gateways written in Node.js, whose first thread is the event loop (Go's is not). */
+const nodeGateways = new Set(['airlock', 'node floor']);
+
+/** measured runs `work` and, for a route through a gateway, what the gateway process spent on it. */
+async function measured<T>(target: ExecTarget, work: () => Promise<T>): Promise<{ result: T; cpuS?: number; mainCpuS?: number; rssGrowth?: number }> {
+  const pid = target.pid;
+  if (pid === undefined) return { result: await work() };
+  const main = nodeGateways.has(target.name);
+  const cpu0 = cpuSeconds(pid);
+  const main0 = main ? mainThreadCpuSeconds(pid) : undefined;
+  const rss0 = rssBytes(pid);
+  const sampler = sampleRss(pid);
   const result = await work();
   const peak = sampler.stop();
-  const cpu1 = cpuSeconds(airlockPid);
-  const main1 = mainThreadCpuSeconds(airlockPid);
+  const cpu1 = cpuSeconds(pid);
+  const main1 = main ? mainThreadCpuSeconds(pid) : undefined;
   return {
     result,
     ...(cpu0 !== undefined && cpu1 !== undefined ? { cpuS: cpu1 - cpu0 } : {}),
@@ -69,15 +77,23 @@ async function main(): Promise<void> {
   const runs = Number(values.runs);
   const only = new Set(values.only.split(','));
   const key = values.key.charCodeAt(0);
-  console.log('Streams benchmark: kubectl exec over v5.channel.k8s.io, direct vs airlock (recording and masking on)');
+  console.log('Streams benchmark: kubectl exec over v5.channel.k8s.io, direct vs kubectl proxy vs node floor vs airlock (recording and masking on)');
   console.log(`node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, load average ${loadavg()[0]?.toFixed(1)} at start\n`);
   const dir = mkdtempSync(join(tmpdir(), 'airlock-bench-streams-'));
   const children: Running[] = [];
   try {
-    const s = await setUp(dir, mb * MB, children, values['airlock-node-args'].split(' ').filter(Boolean));
+    const s = await setUp(dir, mb * MB, children, {
+      skip: new Set(values.skip.split(',').filter(Boolean)),
+      ...(values.kubectl ? { kubectl: values.kubectl } : {}),
+      airlockNodeArgs: values['airlock-node-args'].split(' ').filter(Boolean),
+    });
     console.log(`upstream   ${s.fake.url} (fake API server, a test double; pod ${s.fake.namespace}/${s.fake.pod} with ${s.fake.file} of ${(s.fake.fileBytes / MB).toFixed(0)} MB; pid ${s.fakePid})`);
+    for (const t of s.targets) {
+      if (t.name === 'kubectl proxy') console.log(`proxy      ${t.base} (${s.kubectl} proxy --reject-paths=^$, pid ${t.pid})`);
+      if (t.name === 'node floor') console.log(`floor      ${t.base} (node:https + ws on both legs, relaying messages and nothing else; pid ${t.pid})`);
+    }
     console.log(`airlock    ${s.airlock.url} (airlock start, pid ${s.airlock.pid}; SQLite ledger, embedded policy, masking, terminal recording)\n`);
-    const targets = [s.direct, s.through];
+    const targets = s.targets;
 
     // Keystrokes first, on an airlock that is not still appending the recordings of 100 MB
     // sessions nor carrying the heap they grew: the interactive figure is then airlock's own.
@@ -87,7 +103,7 @@ async function main(): Promise<void> {
       console.log(`keystroke round-trip: cat with stdin, ${count} keystrokes of ${JSON.stringify(values.key[0])} one at a time (after ${values.warmup} untimed)`);
       console.log(latencyHeader());
       for (const t of targets) {
-        const m = await measured(t, s.airlock.pid, () => keystrokes(t, count, Number(values.warmup), key));
+        const m = await measured(t, () => keystrokes(t, count, Number(values.warmup), key));
         const row = latencyRow(t.name, m.result.roundTripsMs, m.cpuS === undefined ? undefined : (m.cpuS * 1000) / (count + Number(values.warmup)));
         latency.push(row);
         console.log(latencyLine(row));
@@ -104,7 +120,7 @@ async function main(): Promise<void> {
       console.log(downloadHeader());
       for (let run = 0; run < runs; run++) {
         for (const t of targets) {
-          const m = await measured(t, s.airlock.pid, () => download(t, s.fake.file));
+          const m = await measured(t, () => download(t, s.fake.file));
           const row: DownloadRow = {
             ...m.result,
             route: t.name,
