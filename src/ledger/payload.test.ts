@@ -54,3 +54,21 @@ test('the native lone-surrogate check agrees with the scan on any UTF-16 text', 
   assert.equal(hasLoneSurrogate('ok \u{1F600}'), false);
   assert.equal(hasLoneSurrogate('bad \ud83d'), true);
 });
+
+test('a text body is stored as its UTF-8 bytes whatever its characters (ASCII, Latin-1, astral, lone surrogates)', () => {
+  const unit = fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0x80, max: 0xff }), fc.integer({ min: 0x100, max: 0xffff }), fc.integer({ min: 0xd800, max: 0xdfff }));
+  fc.assert(
+    fc.property(fc.array(unit, { maxLength: 60 }), (units) => {
+      const s = String.fromCharCode(...units);
+      const utf8 = Buffer.from(s, 'utf8');
+      const { payload, blob } = buildPayload({ body: s }, 0);
+      assert.equal(payload.size, utf8.byteLength);
+      assert.equal(payload.sha256, sha(utf8));
+      if (blob) assert.ok(Buffer.from(blob.data).equals(utf8));
+      const inline = buildPayload({ body: s }, 4096).payload;
+      assert.equal(inline.inline === undefined, hasLoneSurrogate(s));
+      assert.ok(payloadMatches(inline));
+    }),
+    { numRuns: 3000 },
+  );
+});

@@ -42,6 +42,10 @@ export function buildPayload(input: PayloadInput, inlineLimit: number): { payloa
  */
 function toBytes(body: string | Uint8Array): { bytes: Uint8Array; text?: string } {
   if (typeof body === 'string') {
+    // Plain ASCII (most recorded text) is one byte per character: copied, not encoded, and
+    // free of surrogates. Measuring the UTF-8 length is what tells; it is several times
+    // cheaper than encoding.
+    if (Buffer.byteLength(body, 'utf8') === body.length) return { bytes: Buffer.from(body, 'latin1'), text: body };
     const bytes = Buffer.from(body, 'utf8');
     // utf-8 encoding replaces a lone surrogate with U+FFFD, so such text does not round-trip.
     return hasLoneSurrogate(body) ? { bytes } : { bytes, text: body };
