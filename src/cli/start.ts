@@ -6,12 +6,12 @@
  */
 import type { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { kubernetesConnectionSchema, type KubernetesConnectionConfig } from '../config/kubernetes-schema.js';
 import type { AirlockConfig } from '../config/index.js';
 import { startAirlock, type AirlockRuntime } from '../gateway/runtime.js';
 import { storeFromConfig } from '../gateway/ledger-options.js';
-import { redactUrl } from '../config/index.js';
+import { formatHostPort, parseHostPort, redactUrl } from '../config/index.js';
 import { addConfigOptions, configFromOptions, type ConfigOptions } from './common-options.js';
 
 /** registerStart adds `airlock start`. */
@@ -29,7 +29,7 @@ export function registerStart(program: Command): void {
     }
     // Handlers first, banner second: whoever reads the banner may signal us at once.
     const stopped = waitForSignal(runtime, sandbox?.close);
-    process.stdout.write(banner(runtime, sandbox?.url));
+    process.stdout.write(banner(runtime, options, sandbox?.url));
     await stopped;
   });
 }
@@ -59,12 +59,41 @@ async function startSandbox(config: AirlockConfig): Promise<Sandbox> {
   return { url: fake.url, connection, close: () => fake.close() };
 }
 
-function banner(runtime: AirlockRuntime, sandboxUrl?: string): string {
+/** shellWord quotes a word for a POSIX shell when it needs it (a path with a space, say). */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * nextStepFlags are the flags the printed commands need to reach this airlock as it was
+ * started: its configuration file and its data directory; with `admin`, also the admin
+ * listener when a flag set it (the built-in issuer's name derives from it, so a token minted
+ * under another name is refused); with `listen`, the gateway listener a flag moved (the
+ * kubeconfig's server), with the port it got. Without them a copied command would talk to the
+ * defaults instead.
+ */
+function nextStepFlags(runtime: AirlockRuntime, options: ConfigOptions, also: { admin?: boolean; listen?: string } = {}): string {
+  const { config } = runtime;
+  const flags: string[] = [];
+  if (options.config !== undefined) flags.push('--config', resolve(options.config));
+  if (config.data !== join(process.cwd(), '.airlock')) flags.push('--data', config.data);
+  // As given, not as bound: the issuer's name is the configured address, even with port 0.
+  if (also.admin && options.admin !== undefined) flags.push('--admin', options.admin);
+  if (also.listen !== undefined && options.listen !== undefined) {
+    const asked = parseHostPort(options.listen);
+    const port = new URL(also.listen).port;
+    if (!('error' in asked)) flags.push('--listen', formatHostPort({ host: asked.host, port: Number(port) }));
+  }
+  return flags.map((f) => ` ${shellWord(f)}`).join('');
+}
+
+function banner(runtime: AirlockRuntime, options: ConfigOptions, sandboxUrl?: string): string {
   const { config } = runtime;
   const store = storeFromConfig(config);
   const ledger = store.kind === 'sqlite' ? `${store.path} (SQLite, chain ${runtime.ledger.chain})` : `${redactUrl(store.url)} (PostgreSQL, chain ${runtime.ledger.chain})`;
   const policy = runtime.policy();
-  const dataFlag = config.data === process.cwd() + '/.airlock' ? '' : ` --data ${config.data}`;
+  const dataFlag = nextStepFlags(runtime, options);
+  const issuerFlags = nextStepFlags(runtime, options, { admin: true });
   const lines = [
     '',
     'airlock is running',
@@ -88,12 +117,13 @@ function banner(runtime: AirlockRuntime, sandboxUrl?: string): string {
   lines.push('', 'Next steps:');
   if (kube) {
     const conn = kube.connections[0] ?? 'default';
-    lines.push(`  write an agent's kubeconfig: npx airlock kubeconfig${dataFlag} --connection ${conn} --subject agent:deploy-bot --group ci --out agent.kubeconfig`);
+    const kubeconfigFlags = nextStepFlags(runtime, options, { admin: true, listen: kube.url });
+    lines.push(`  write an agent's kubeconfig: npx airlock kubeconfig${kubeconfigFlags} --connection ${conn} --subject agent:deploy-bot --group ci --out agent.kubeconfig`);
     lines.push(`  read secrets (masked):       kubectl --kubeconfig agent.kubeconfig get secrets -o yaml`);
     lines.push(`  a refused request:           kubectl --kubeconfig agent.kubeconfig delete namespace kube-system`);
   }
   if (runtime.issuer) {
-    lines.push(`  mint a token for an agent:   npx airlock token mint${dataFlag} --subject agent:deploy-bot --group ci --ttl 15m`);
+    lines.push(`  mint a token for an agent:   npx airlock token mint${issuerFlags} --subject agent:deploy-bot --group ci --ttl 15m`);
   }
   lines.push(`  follow the ledger:           npx airlock audit tail${dataFlag}`);
   lines.push(`  verify the ledger:           npx airlock audit verify${dataFlag}`);

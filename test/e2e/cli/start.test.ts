@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLedgerReader } from '../../../src/ledger/index.js';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { freePort, runCli, startCli } from '../../support/cli.js';
+import { spawnSync } from 'node:child_process';
+import { airlockBin, freePort, runCli, startCli } from '../../support/cli.js';
+import { kubectlClient, missingKubectl } from '../../support/kubectl.js';
 
 test('airlock start runs on embedded defaults, prints where it listens, and publishes its issuer for other tools', async (t) => {
   const cwd = mkdtempSync(join(tmpdir(), 'airlock-start-'));
@@ -75,6 +77,39 @@ test('a second start resumes the same chain, and the ledger names every start, s
   for await (const entry of reader.entries({})) types.push(entry.type);
   await reader.close();
   assert.deepEqual(types.filter((type) => type.endsWith('.loaded')), ['policy.loaded', 'masking.loaded', 'policy.loaded', 'masking.loaded']);
+});
+
+test('the next steps printed by a start on moved listeners and a data dir with a space work when pasted into a shell', { skip: missingKubectl(33) }, async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'airlock-next-steps-'));
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  // Port 0 for both: the printed commands must carry what this start was given and what it got.
+  const server = startCli(['start', '--data', join(cwd, 'my data'), '--admin', '127.0.0.1:0', '--listen', '127.0.0.1:0'], { cwd });
+  t.after(() => server.stop('SIGKILL'));
+  await server.waitFor(/Stop with Ctrl-C/);
+  const banner = server.output();
+  const step = (label: string): string => {
+    const line = new RegExp(`${label}:\\s+(npx airlock .*)$`, 'm').exec(banner)?.[1];
+    assert.ok(line, `the banner has a "${label}" command:\n${banner}`);
+    return line.replace(/^npx airlock/, `"${process.execPath}" "${airlockBin}"`);
+  };
+  const sh = (command: string) => {
+    const run = spawnSync('/bin/sh', ['-c', command], { cwd, encoding: 'utf8', env: { ...process.env, AIRLOCK_LOG_LEVEL: 'warn' } });
+    assert.equal(run.status, 0, `${command}\n${run.stdout}${run.stderr}`);
+    return run.stdout;
+  };
+  sh(step("write an agent's kubeconfig"));
+  const kubectl = kubectlClient(33, { home: cwd, kubeconfig: join(cwd, 'agent.kubeconfig') })!;
+  const secrets = await kubectl.run(['get', 'secrets', '-o', 'yaml']);
+  assert.equal(secrets.code, 0, secrets.stderr);
+  assert.match(secrets.stdout, /airlock\.dev\/masked/);
+  const whoami = await kubectl.run(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+  assert.equal(whoami.code, 0, whoami.stderr);
+  assert.match(whoami.stdout, /agent:deploy-bot/);
+
+  const token = sh(step('mint a token for an agent')).trim();
+  const direct = await kubectl.run(['get', 'namespaces', '--token', token], { env: { KUBECONFIG: join(cwd, 'agent.kubeconfig') } });
+  assert.equal(direct.code, 0, `a token minted by the printed command is accepted: ${direct.stderr}`);
+  assert.match(sh(step('verify the ledger')), /ledger verified: ok/);
 });
 
 test('airlock start refuses to run with a broken policy and says which rule and column', async (t) => {
