@@ -43,6 +43,15 @@ for (const [title, target] of refused) {
   });
 }
 
+test('a target without the prefix is refused with how to write it (kubectl get --raw sends paths from the root), never echoing a query', () => {
+  const result = splitConnectionPrefix('/version?token=abc');
+  assert.equal(result.ok, false);
+  assert.ok(!result.ok);
+  assert.equal(result.reason, 'Kubernetes requests go to /k8s/<connection>/…, not "/version"; with kubectl get --raw, write the prefix too: --raw /k8s/<connection>/version');
+  const long = splitConnectionPrefix(`/${'x'.repeat(500)}`);
+  assert.ok(!long.ok && long.reason.length < 600);
+});
+
 test('splitConnectionPrefix accepts a 63-character name', () => {
   const name = 'a'.repeat(63);
   assert.deepEqual(splitConnectionPrefix(`/k8s/${name}/api`), { ok: true, connection: name, upstreamTarget: '/api' });

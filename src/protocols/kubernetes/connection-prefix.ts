@@ -17,6 +17,9 @@ export const CONNECTION_PREFIX = '/k8s/';
 
 const CONNECTION_NAME = /^[a-z0-9-]{1,63}$/;
 
+/** The longest request target quoted back in a refusal. */
+const MAX_SHOWN = 200;
+
 export type ConnectionSplit =
   | { ok: true; connection: string; upstreamTarget: string }
   | { ok: false; reason: string };
@@ -37,7 +40,13 @@ export function isConnectionName(name: string): boolean {
  */
 export function splitConnectionPrefix(rawTarget: string): ConnectionSplit {
   if (!rawTarget.startsWith(CONNECTION_PREFIX)) {
-    return { ok: false, reason: `Kubernetes requests go to ${CONNECTION_PREFIX}<connection>/…` };
+    // `kubectl get --raw PATH` sends PATH from the server's root, not under the kubeconfig's
+    // server path: the one way a correct kubeconfig still lands here. Say how to write it.
+    // The path only: a query may carry what nobody should see echoed.
+    const path = rawTarget.split('?', 1)[0]!;
+    const shown = path.length > MAX_SHOWN ? `${path.slice(0, MAX_SHOWN)}…` : path;
+    const raw = rawTarget.startsWith('/') ? `; with kubectl get --raw, write the prefix too: --raw ${CONNECTION_PREFIX}<connection>${shown}` : '';
+    return { ok: false, reason: `Kubernetes requests go to ${CONNECTION_PREFIX}<connection>/…, not ${JSON.stringify(shown)}${raw}` };
   }
   const rest = rawTarget.slice(CONNECTION_PREFIX.length);
   const end = rest.search(/[/?]/);

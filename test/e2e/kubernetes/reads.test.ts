@@ -86,6 +86,16 @@ describe('reads through airlock with real clients', { concurrency: true }, () =>
     });
   }
 
+  it('kubectl get --raw (which sends its path from the server root) is told to write the connection prefix, and works with it', { skip: missingKubectl(33) }, async () => {
+    const kubectl = clients.get(33)!;
+    const bare = await kubectl.run(['get', '--raw', '/version']);
+    assert.notEqual(bare.code, 0);
+    assert.match(bare.stderr, /Error from server \(NotFound\): .*write the prefix too: --raw \/k8s\/<connection>\/version/);
+    const prefixed = await kubectl.run(['get', '--raw', `/k8s/${h.connection}/version`]);
+    assert.equal(prefixed.code, 0, prefixed.stderr);
+    assert.equal(JSON.parse(prefixed.stdout).major, '1');
+  });
+
   it('kubectl logs -f streams lines as the container writes them, each chunk recorded before it is released', { skip: missingKubectl(33) }, async () => {
     const kubectl = clients.get(33)!;
     const pod = SEEDED_PODS[0]!;
