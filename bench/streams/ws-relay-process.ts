@@ -4,9 +4,9 @@
  * upstream first and accepting the client with the subprotocol upstream chose — and nothing
  * else: no authentication, policy, masking, recording or ledger. It relays each message as a
  * message (the channel protocol's first byte must stay first), pausing a leg while the other
- * has over 1 MiB unsent, until its socket drains. airlock minus this route is what airlock's own per-byte work
- * costs. Runs as its own process (forked by setup.ts), reports its URL and CA over IPC, exits
- * when its parent disconnects.
+ * has over 1 MiB unsent, until its socket drains. airlock minus this route is what airlock's
+ * own per-byte work costs. Runs as its own process (forked by setup.ts), reports its URL and
+ * CA over IPC, exits when its parent disconnects.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
