@@ -7,7 +7,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -99,6 +100,15 @@ const request = (i: number, extra: Partial<EntryInput> = {}): EntryInput => ({
   data: { status: 200 },
   ...extra,
 });
+
+/** holdChainScript is a child process that opens the ledger, says so, and holds it until killed. */
+function holdChainScript(dataDir: string, store: StoreSpec): string {
+  const index = new URL('./index.js', import.meta.url).href;
+  return `const { openLedger } = await import(${JSON.stringify(index)});
+await openLedger({ dataDir: ${JSON.stringify(dataDir)}, store: ${JSON.stringify(store)} });
+process.send('holding');
+setInterval(() => {}, 60_000);`;
+}
 
 async function collect(reader: LedgerReader, chain = 'main'): Promise<LedgerEntry[]> {
   const out: LedgerEntry[] = [];
@@ -323,6 +333,52 @@ function ledgerContract(backend: Backend): void {
       for (let i = 1; i <= 3; i++) appended.push((await ledger.append(request(i))).seq);
       await tailing;
       assert.deepEqual(got, appended);
+    });
+
+    test('one writer per chain: a second writer is refused at open, naming the holder, and the first writes on undisturbed', async () => {
+      const { ledger, open, verify, markClosed } = await setup();
+      await ledger.append(request(1));
+      await assert.rejects(
+        open(),
+        (err) => isAirlockError(err, 'AIRLOCK_LEDGER_CHAIN_IN_USE') && /chain "main"/.test(err.message) && err.message.includes(`pid ${process.pid}`),
+      );
+      // Another chain of the same ledger (a second replica) is not in the way.
+      const other = await open({ chain: 'replica-b' });
+      await other.append(request(2));
+      await other.close();
+      await ledger.append(request(3));
+      await ledger.close();
+      markClosed();
+      // Closing hands the chain on.
+      const again = await open();
+      await again.append(request(4));
+      await again.close();
+      const report = await verify();
+      assert.equal(report.ok, true, JSON.stringify(report.problems));
+      assert.deepEqual(report.chains.map((c) => [c.chain, c.entries]).sort(), [['main', 3], ['replica-b', 1]]);
+    });
+
+    test('a writer killed with SIGKILL leaves no stale lock: the chain opens at once', async () => {
+      const { ledger, fx, dataDir, open, markClosed } = await setup();
+      await ledger.close();
+      markClosed();
+      const script = join(dataDir, 'hold-chain.mjs');
+      writeFileSync(script, holdChainScript(dataDir, fx.store));
+      const child = fork(script, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          child.once('message', () => resolve());
+          child.once('exit', (code) => reject(new Error(`the holder exited (${code}) before it held the chain`)));
+        });
+        await assert.rejects(open(), (err) => isAirlockError(err, 'AIRLOCK_LEDGER_CHAIN_IN_USE') && err.message.includes(`pid ${child.pid}`));
+      } finally {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      const after = await open();
+      await after.append(request(5));
+      await after.close();
     });
 
     test('append after close is refused with AIRLOCK_LEDGER_UNAVAILABLE', async () => {

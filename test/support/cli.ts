@@ -39,6 +39,8 @@ export interface RunningCli {
   waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
   /** stop sends SIGTERM and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** exit resolves with the exit code once the process ends by itself. */
+  exit(): Promise<number | null>;
 }
 
 /** startCli starts a long-running `airlock ARGS` (e.g. `start`, `audit tail`). */
@@ -83,6 +85,7 @@ export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.P
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
+    exit: () => exited,
   };
 }
 

@@ -8,7 +8,10 @@
  * mid-commit), the writer reads back the hash at the batch's last seq and decides from that,
  * so an entry is neither lost silently nor written twice.
  */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import pg from 'pg';
+import { AirlockError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { GENESIS_HASH } from '../canonical.js';
 import type { BlobWrite } from '../payload.js';
@@ -44,6 +47,7 @@ class PostgresWriter implements StoreWriter {
     private readonly pool: pg.Pool,
     private readonly opts: PostgresStoreOptions,
     head: Head,
+    private readonly lock: PgChainLock,
   ) {
     this.s = quoteSchema(opts.schema);
     this.head = head;
@@ -151,8 +155,95 @@ class PostgresWriter implements StoreWriter {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    try {
+      await this.pool.end();
+    } finally {
+      await this.lock.release();
+    }
   }
+}
+
+/** How long a start waits for the chain lock of a holder that may have just died. */
+const LOCK_GRACE_MS = 3000;
+
+/** A held chain lock of the PostgreSQL store. */
+interface PgChainLock {
+  release(): Promise<void>;
+}
+
+/**
+ * lockChain takes a session advisory lock named after the schema and chain, on a connection
+ * of its own held for the writer's life: one writer per chain, as with SQLite (chain-lock.ts).
+ * A second writer is refused at open with AIRLOCK_LEDGER_CHAIN_IN_USE, naming the holder's
+ * connection when PostgreSQL shows it. PostgreSQL drops the lock when the holder's session
+ * ends, however it ends. If this connection is lost later, writing goes on (the primary key
+ * on (chain, seq) still keeps the chain whole) and the lock is taken again in the background.
+ */
+async function lockChain(opts: PostgresStoreOptions): Promise<PgChainLock> {
+  const digest = createHash('sha256').update(`airlock.ledger.chain\n${opts.schema}\n${opts.chain}`).digest();
+  const key = digest.readBigInt64BE(0);
+  const label = `airlock pid ${process.pid} on ${hostname()}`.slice(0, 63);
+  let client: pg.Client | undefined;
+  let released = false;
+  const connect = async (): Promise<boolean> => {
+    const c = new pg.Client({ connectionString: opts.url, connectionTimeoutMillis: opts.connectTimeoutMs, application_name: label });
+    c.on('error', (err) => {
+      if (released || client !== c) return;
+      client = undefined;
+      opts.logger.warn({ chain: opts.chain, err: { message: err.message } }, 'ledger chain lock connection lost; taking the lock again');
+      void retake();
+    });
+    await c.connect();
+    // A holder that has just died keeps its session until PostgreSQL sees the socket close,
+    // which takes moments: a restart right after a crash waits that out rather than failing.
+    for (const deadline = Date.now() + LOCK_GRACE_MS; ; ) {
+      const res = await c.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key.toString()]);
+      if (res.rows[0]?.locked === true) {
+        if (released) {
+          // Closed while this was taking the lock again: hand it straight back.
+          await c.end().catch(() => undefined);
+          return false;
+        }
+        client = c;
+        return true;
+      }
+      if (Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const holder = await c
+      .query(
+        `SELECT a.application_name AS name, a.client_addr::text AS addr FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.classid::text::bigint = $1 AND l.objid::text::bigint = $2
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        [Number((key >> 32n) & 0xffffffffn), Number(key & 0xffffffffn)],
+      )
+      .then((r) => r.rows[0] as { name?: string; addr?: string | null } | undefined)
+      .catch(() => undefined);
+    await c.end().catch(() => undefined);
+    throw new AirlockError(
+      'AIRLOCK_LEDGER_CHAIN_IN_USE',
+      `another airlock process${holder?.name ? ` (${holder.name}${holder.addr ? ` from ${holder.addr}` : ''})` : ''} is writing chain "${opts.chain}" ` +
+        `of this PostgreSQL ledger (schema ${opts.schema}); stop it first, or give this process its own chain (ledger.chain, e.g. the pod name)`,
+    );
+  };
+  const retake = async (): Promise<void> => {
+    for (let delay = 1000; !released && !client; delay = Math.min(delay * 2, 30_000)) {
+      try {
+        await connect();
+      } catch (err) {
+        opts.logger.warn({ chain: opts.chain, err: { message: (err as Error).message } }, 'ledger chain lock not taken again yet');
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      }
+    }
+  };
+  await connect();
+  return {
+    async release() {
+      released = true;
+      await client?.end().catch(() => undefined);
+      client = undefined;
+    },
+  };
 }
 
 /** classify marks a unique violation on the entry id so the ledger can isolate the offending entry. */
@@ -188,8 +279,10 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Ope
   const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize, connectionTimeoutMillis: opts.connectTimeoutMs });
   // An idle client that loses its server emits 'error' on the pool; unhandled, it would crash the process.
   pool.on('error', (err) => opts.logger.warn({ err: { message: err.message } }, 'ledger PostgreSQL connection lost'));
+  let lock: PgChainLock | undefined;
   try {
     await migrate(pool, opts.schema);
+    lock = await lockChain(opts);
     const head = await readHead(pool, s, opts.chain);
     const cp = await pool.query(
       `SELECT chain, seq, hash, time, key_id AS "keyId", signature FROM ${s}.ledger_checkpoints WHERE chain = $1 ORDER BY seq DESC LIMIT 1`,
@@ -197,9 +290,10 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Ope
     );
     const row = cp.rows[0] as (Omit<Checkpoint, 'seq'> & { seq: string }) | undefined;
     const lastCheckpoint = row ? { ...row, seq: Number(row.seq) } : undefined;
-    return { writer: new PostgresWriter(pool, opts, head), head, lastCheckpoint };
+    return { writer: new PostgresWriter(pool, opts, head, lock), head, lastCheckpoint };
   } catch (err) {
     await pool.end().catch(() => undefined);
+    await lock?.release();
     throw err;
   }
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { BlobWrite } from '../payload.js';
 import type { OpenedStore, SealedBatch, StoreWriter, EncodedEntry } from '../store.js';
 import type { Checkpoint } from '../types.js';
+import { lockChain, type ChainLock } from './chain-lock.js';
 import type { WireError, WorkerInit, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
 
 /**
@@ -49,7 +50,10 @@ class SqliteWriter implements StoreWriter {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly init: WorkerInit) {}
+  constructor(
+    private readonly init: WorkerInit,
+    private readonly lock: ChainLock,
+  ) {}
 
   /** start spawns the thread and waits for it to open and migrate the file. */
   start(): Promise<{ worker: Worker; ready: Extract<WorkerReply, { op: 'ready' }> }> {
@@ -94,15 +98,20 @@ class SqliteWriter implements StoreWriter {
     if (this.closed) return;
     this.closed = true;
     const worker = this.worker;
-    if (!worker) return;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     try {
-      await this.call({ op: 'close', id: 0 }, true);
-    } catch {
-      // The thread could not close cleanly; committed data is safe in the WAL either way.
-      await worker.terminate();
+      if (!worker) return;
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      try {
+        await this.call({ op: 'close', id: 0 }, true);
+      } catch {
+        // The thread could not close cleanly; committed data is safe in the WAL either way.
+        await worker.terminate();
+      }
+      await exited;
+    } finally {
+      // Only once the thread is gone may another writer take the chain.
+      this.lock.release();
     }
-    await exited;
   }
 
   private async call(request: WorkerRequest, closing = false): Promise<Extract<WorkerReply, { op: 'result'; ok: true }>> {
@@ -149,9 +158,18 @@ class SqliteWriter implements StoreWriter {
   }
 }
 
-/** openSqliteStore starts the writer thread on `path` and reports the chain's head. */
+/**
+ * openSqliteStore takes the chain's lock (chain-lock.ts: one writer per chain, or
+ * AIRLOCK_LEDGER_CHAIN_IN_USE), starts the writer thread on `path` and reports the chain's head.
+ */
 export async function openSqliteStore(init: WorkerInit): Promise<OpenedStore> {
-  const writer = new SqliteWriter(init);
-  const { ready } = await writer.start();
-  return { writer, head: ready.head, lastCheckpoint: ready.lastCheckpoint };
+  const lock = lockChain(init.path, init.chain);
+  const writer = new SqliteWriter(init, lock);
+  try {
+    const { ready } = await writer.start();
+    return { writer, head: ready.head, lastCheckpoint: ready.lastCheckpoint };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 }

@@ -112,6 +112,32 @@ test('the next steps printed by a start on moved listeners and a data dir with a
   assert.match(sh(step('verify the ledger')), /ledger verified: ok/);
 });
 
+test('a second airlock start on the same data directory is refused, and the running one keeps serving and recording', async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'airlock-twice-'));
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  const admin = `127.0.0.1:${await freePort()}`;
+  const first = startCli(['start', '--admin', admin, '--listen', `127.0.0.1:${await freePort()}`], { cwd });
+  t.after(() => first.stop('SIGKILL'));
+  await first.waitFor(/Stop with Ctrl-C/);
+
+  const second = startCli(['start', '--admin', `127.0.0.1:${await freePort()}`, '--listen', `127.0.0.1:${await freePort()}`], { cwd });
+  t.after(() => second.stop('SIGKILL'));
+  // Whichever comes first: a refusal, or (wrongly) a second gateway running.
+  const [said] = await second.waitFor(/airlock is running|another airlock process.*\n/);
+  assert.match(said, new RegExp(`another airlock process \\(pid ${first.child.pid} on [^)]+\\) is writing chain "main" of .*ledger\\.db`));
+  assert.match(said, /its own chain \(ledger\.chain\) or its own data directory/);
+  assert.equal(await second.exit(), 2);
+
+  // The first is undisturbed: ready, and its record of a request verifies with the rest.
+  assert.equal((await fetch(`http://${admin}/readyz`)).status, 200);
+  const minted = await runCli(['token', 'mint', '--admin', admin, '--subject', 'agent:still-here', '--ttl', '5m'], { cwd });
+  assert.equal(minted.code, 0, minted.stderr);
+  assert.equal(await first.stop('SIGTERM'), 0);
+  const verify = await runCli(['audit', 'verify'], { cwd });
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  assert.match(verify.stdout, /chain main: \d+ entries, .* ok/);
+});
+
 test('airlock start refuses to run with a broken policy and says which rule and column', async (t) => {
   const cwd = mkdtempSync(join(tmpdir(), 'airlock-badpolicy-'));
   t.after(() => rmSync(cwd, { recursive: true, force: true }));
