@@ -28,6 +28,7 @@ export const errorCatalog = {
   AIRLOCK_ISSUER_KEY_INVALID: { status: 500, message: 'the built-in issuer key cannot be used' },
   AIRLOCK_LEDGER_NOT_FOUND: { status: 404, message: 'no ledger was found at the given location' },
   AIRLOCK_LEDGER_CHAIN_IN_USE: { status: 409, message: 'another airlock process is writing this ledger chain' },
+  AIRLOCK_LISTEN_FAILED: { status: 500, message: 'a listener could not bind its address' },
   AIRLOCK_MASK_INVALID_JSON: { status: 502, message: 'the upstream response is not valid JSON, so airlock cannot mask it; nothing more of it was passed on' },
   AIRLOCK_MASK_TOO_LARGE: { status: 502, message: 'an object in the upstream response is larger than airlock will mask; nothing more of it was passed on' },
   AIRLOCK_MASK_PLACEHOLDER_WRITE: { status: 400, message: 'this Secret was read through airlock with masked values; write the real values explicitly' },

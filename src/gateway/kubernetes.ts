@@ -25,6 +25,7 @@ import type { Exchange } from './exchange.js';
 import { loadMaskKey } from './mask-key.js';
 import { buildPipeline } from './pipeline.js';
 import type { Approvals } from '../review/approvals.js';
+import { listenFailed } from '../server/listen-error.js';
 
 export interface KubernetesGatewayDeps {
   config: AirlockConfig;
@@ -114,6 +115,8 @@ export async function startKubernetesGateway(deps: KubernetesGatewayDeps): Promi
       handle,
       newId: uuidV7,
       logger,
+    }).catch((err: unknown) => {
+      throw listenFailed(err, 'Kubernetes gateway', config.listen, '--listen or listen');
     });
     return {
       url: listener.url,

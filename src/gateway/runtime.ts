@@ -21,6 +21,7 @@ import { ledgerOptionsFromConfig } from './ledger-options.js';
 import type { KubernetesConnectionConfig } from '../config/kubernetes-schema.js';
 import { startKubernetesGateway, type KubernetesGateway } from './kubernetes.js';
 import { createPolicyReloader, type PolicyReloadResult } from './policy-reload.js';
+import { listenFailed } from '../server/listen-error.js';
 
 export interface AirlockRuntime {
   config: AirlockConfig;
@@ -130,7 +131,9 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
     const address = parseHostPort(config.admin.listen);
     if ('error' in address) throw new Error(`admin.listen: ${address.error}`);
     const port = address.port;
-    await admin.listen({ host: address.host, port });
+    await admin.listen({ host: address.host, port }).catch((err: unknown) => {
+      throw listenFailed(err, 'admin server', config.admin.listen, '--admin or admin.listen');
+    });
     cleanups.unshift(() => admin.close());
     const bound = admin.server.address() as AddressInfo;
     adminUrl = port === 0 ? `http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : config.admin.url;

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../log.js';
+import { urlForListener } from '../../config/host-port.js';
 import type { KubeExchange } from './kube-exchange.js';
 
 export interface KubernetesListenerOptions {
@@ -23,7 +24,7 @@ export interface KubernetesListenerOptions {
 }
 
 export interface KubernetesListener {
-  /** `https://host:port` as bound. */
+  /** `https://host:port` as bound; loopback for an unspecified address (0.0.0.0, ::). */
   url: string;
   server: Server;
   /**
@@ -99,9 +100,9 @@ export async function startKubernetesListener(options: KubernetesListenerOptions
     });
   });
   const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `https://${host}:${address.port}`,
+    // A URL a local client can dial: loopback stands in for an unspecified address (0.0.0.0).
+    url: urlForListener({ host: address.address, port: address.port }, 'https'),
     server,
     async close(drainMs = 0) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

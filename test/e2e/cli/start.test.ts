@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { openLedgerReader } from '../../../src/ledger/index.js';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { airlockBin, freePort, runCli, startCli } from '../../support/cli.js';
 import { kubectlClient, missingKubectl } from '../../support/kubectl.js';
 
@@ -136,6 +137,28 @@ test('a second airlock start on the same data directory is refused, and the runn
   const verify = await runCli(['audit', 'verify'], { cwd });
   assert.equal(verify.code, 0, verify.stdout + verify.stderr);
   assert.match(verify.stdout, /chain main: \d+ entries, .* ok/);
+});
+
+test('an address already in use is named with its listener and the flag that moves it, not a stack trace', async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'airlock-port-taken-'));
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.after(() => taken.close());
+  const port = (taken.address() as AddressInfo).port;
+  const cases = [
+    { args: ['--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${await freePort()}`], what: 'Kubernetes gateway', flag: '--listen' },
+    { args: ['--listen', `127.0.0.1:${await freePort()}`, '--admin', `127.0.0.1:${port}`], what: 'admin server', flag: '--admin' },
+  ];
+  for (const c of cases) {
+    const res = await runCli(['start', ...c.args], { cwd });
+    assert.equal(res.code, 2, res.stdout + res.stderr);
+    assert.match(res.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} for the ${c.what}: the address is in use .*choose another address with ${c.flag}`));
+    assert.doesNotMatch(res.stderr, /\n\s+at /, 'no stack trace');
+  }
+  // Nothing was left half-started: the ledger still verifies.
+  const verify = await runCli(['audit', 'verify'], { cwd });
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
 });
 
 test('airlock start refuses to run with a broken policy and says which rule and column', async (t) => {
