@@ -107,3 +107,21 @@ export function schemaVersion(db: Database.Database): number {
   const row = db.prepare('SELECT max(version) AS v FROM ledger_migrations').get() as { v: number | null };
   return row.v ?? 0;
 }
+
+/** SQLite's codes for a file that is not a database, or a damaged one. */
+const DAMAGED_CODES = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
+
+/**
+ * damaged turns SQLite's "file is not a database" / "database disk image is malformed" into
+ * AIRLOCK_LEDGER_CORRUPT naming the file and what to do; any other error is returned as it is.
+ * airlock never writes to, repairs or replaces such a file itself: it is evidence.
+ */
+export function damaged(err: unknown, path: string): unknown {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string' || !DAMAGED_CODES.has(code)) return err;
+  return new AirlockError(
+    'AIRLOCK_LEDGER_CORRUPT',
+    `${path} cannot be read as a SQLite database (SQLite says: ${(err as Error).message}): it was damaged or overwritten. ` +
+      'airlock will not write to it; restore it from a backup, or move it aside (keep it as evidence) to start a new ledger',
+  );
+}

@@ -11,6 +11,7 @@ import type { BlobWrite } from '../payload.js';
 import type { OpenedStore, SealedBatch, StoreWriter, EncodedEntry } from '../store.js';
 import type { Checkpoint } from '../types.js';
 import { lockChain, type ChainLock } from './chain-lock.js';
+import { damaged } from './sqlite-schema.js';
 import type { WireError, WorkerInit, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
 
 /**
@@ -161,6 +162,7 @@ class SqliteWriter implements StoreWriter {
 /**
  * openSqliteStore takes the chain's lock (chain-lock.ts: one writer per chain, or
  * AIRLOCK_LEDGER_CHAIN_IN_USE), starts the writer thread on `path` and reports the chain's head.
+ * A file that is not a SQLite database, or a damaged one, is AIRLOCK_LEDGER_CORRUPT.
  */
 export async function openSqliteStore(init: WorkerInit): Promise<OpenedStore> {
   const lock = lockChain(init.path, init.chain);
@@ -170,6 +172,6 @@ export async function openSqliteStore(init: WorkerInit): Promise<OpenedStore> {
     return { writer, head: ready.head, lastCheckpoint: ready.lastCheckpoint };
   } catch (err) {
     lock.release();
-    throw err;
+    throw damaged(err, init.path);
   }
 }
