@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { describeConfig, resolveConfig } from '../config/index.js';
 import { isAirlockError } from '../errors.js';
+import { loadGatewayTls } from '../server/tls-certificates.js';
 
 /** registerConfig adds `airlock config check`. */
 export function registerConfig(program: Command): void {
@@ -13,6 +14,8 @@ export function registerConfig(program: Command): void {
     .action((file: string) => {
       try {
         const resolved = resolveConfig({ configFile: file, flags: {}, env: process.env, cwd: process.cwd() });
+        // The gateway's certificate is checked as start checks it: readable, PEM, its key, valid now.
+        if (resolved.tls) loadGatewayTls(resolved.tls);
         process.stdout.write(`${file}: ok\n${describeConfig(resolved)}\n`);
       } catch (err) {
         if (!isAirlockError(err)) throw err;

@@ -20,7 +20,7 @@ import type { KubeConnection, KubeExchange } from '../protocols/kubernetes/kube-
 import { startKubernetesListener, type KubernetesListener } from '../protocols/kubernetes/listener.js';
 import { createTokenReviewer, impersonationHeaders, openUpstream, type Upstream } from '../protocols/kubernetes/upstream/index.js';
 import type { Metrics } from '../server/metrics.js';
-import { ensureQuickstartTls } from '../server/tls-certificates.js';
+import { ensureQuickstartTls, loadGatewayTls } from '../server/tls-certificates.js';
 import type { Exchange } from './exchange.js';
 import { loadMaskKey } from './mask-key.js';
 import { buildPipeline } from './pipeline.js';
@@ -70,9 +70,7 @@ export async function startKubernetesGateway(deps: KubernetesGatewayDeps): Promi
       logger.info({ connection: c.name, upstream: upstream.describe() }, 'kubernetes connection ready');
     }
 
-    const tls = config.tls
-      ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key), caFile: config.tls.ca }
-      : await quickstartTls(config.data, address.host);
+    const tls = config.tls ? { ...loadGatewayTls(config.tls), caFile: config.tls.ca } : await quickstartTls(config.data, address.host);
     const placeholder = createPlaceholder(loadMaskKey(config.data));
     const adapter = createKubernetesAdapter({
       connections,

@@ -6,10 +6,11 @@
  */
 import 'reflect-metadata'; // @peculiar/x509's dependency injection needs the Reflect polyfill.
 import * as x509 from '@peculiar/x509';
-import { webcrypto, createPrivateKey, randomBytes } from 'node:crypto';
+import { webcrypto, createPrivateKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { AirlockError } from '../errors.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -126,4 +127,48 @@ function coversHosts(certPem: string, hosts: string[]): boolean {
   const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
   const values = new Set((san?.names.items ?? []).map((n) => n.value));
   return hosts.every((h) => values.has(h));
+}
+
+/** The gateway's own certificate and key, read and checked. */
+export interface GatewayTls {
+  cert: Buffer;
+  key: Buffer;
+}
+
+/**
+ * loadGatewayTls reads `tls.cert` and `tls.key` and checks them before any listener uses
+ * them, so a mistake is named at start rather than surfacing as a TLS stack trace or as
+ * kubectl's x509 error: a file that cannot be read, a file that is not PEM, a key that does
+ * not belong to the certificate, a certificate outside its validity period. Throws
+ * AIRLOCK_CONFIG_INVALID naming the field and the file.
+ */
+export function loadGatewayTls(files: { cert: string; key: string }, now = new Date()): GatewayTls {
+  const read = (field: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new AirlockError('AIRLOCK_CONFIG_INVALID', `${field}: cannot read ${path} (${(err as { code?: string }).code ?? (err as Error).message})`);
+    }
+  };
+  const certPem = read('tls.cert', files.cert);
+  const keyPem = read('tls.key', files.key);
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch {
+    throw new AirlockError('AIRLOCK_CONFIG_INVALID', `tls.cert: ${files.cert} does not hold a PEM certificate ("-----BEGIN CERTIFICATE-----")`);
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch {
+    throw new AirlockError('AIRLOCK_CONFIG_INVALID', `tls.key: ${files.key} does not hold a PEM private key (or it is encrypted: airlock needs it unencrypted)`);
+  }
+  if (!cert.checkPrivateKey(key)) {
+    throw new AirlockError('AIRLOCK_CONFIG_INVALID', `tls.key: ${files.key} is not the key of the certificate in ${files.cert} (${cert.subject.replaceAll('\n', ', ')})`);
+  }
+  if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) {
+    throw new AirlockError('AIRLOCK_CONFIG_INVALID', `tls.cert: the certificate in ${files.cert} is valid from ${cert.validFrom} to ${cert.validTo}, not now; clients would refuse it`);
+  }
+  return { cert: certPem, key: keyPem };
 }
