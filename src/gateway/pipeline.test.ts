@@ -47,14 +47,18 @@ interface Script {
 }
 
 /** A ledger that notes every append's completion in `events` (around the real SQLite ledger). */
-function observed(ledger: Ledger, events: string[], fail: { now: boolean }): Pick<Ledger, 'append'> {
+/** observed notes each durable append; with `fail.now` appends fail, and health says so once one has. */
+function observed(ledger: Ledger, events: string[], fail: { now: boolean }): Pick<Ledger, 'append' | 'health'> {
+  let failed = false;
   return {
     async append(input: EntryInput) {
+      failed = fail.now;
       if (fail.now) throw new Error('disk full');
       const entry = await ledger.append(input);
       events.push(`durable:${input.type}`);
       return entry;
     },
+    health: () => (failed ? { ...ledger.health(), writable: false, lastError: 'disk full' } : ledger.health()),
   };
 }
 
@@ -87,7 +91,7 @@ function scriptedAdapter(script: Script, events: string[]): ProtocolAdapter<Exch
 async function run(
   t: { after(fn: () => Promise<void> | void): void },
   script: Script,
-  options: { ledgerFails?: boolean; holdMs?: number; duringHold?: (approvals: Approvals) => void } = {},
+  options: { ledgerFails?: boolean; ledgerFailedBefore?: boolean; holdMs?: number; duringHold?: (approvals: Approvals) => void } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-pipeline-'));
   const ledger = await openLedger({ dataDir: dir, store: { kind: 'sqlite' } });
@@ -114,9 +118,15 @@ async function run(
     logger: silentLogger,
     review: { approvals, holdMs: options.holdMs ?? 0, retryAfterMs: 1000 },
   });
-  const x: Exchange = { id: `00000000-0000-7000-8000-${String(Math.floor(Math.random() * 1e12)).padStart(12, '0')}`, protocol: 'test', startedAt: process.hrtime.bigint(), facts: {} };
+  // An earlier append failed: the ledger knows it cannot write.
+  if (options.ledgerFailedBefore) await recorded.append({ type: 'system', data: { event: 'probe' } }).catch(() => undefined);
+  const x = exchange();
   await handle(x);
-  return { events, x };
+  return { events, x, handle, fail };
+}
+
+function exchange(): Exchange {
+  return { id: `00000000-0000-7000-8000-${String(Math.floor(Math.random() * 1e12)).padStart(12, '0')}`, protocol: 'test', startedAt: process.hrtime.bigint(), facts: {} };
 }
 
 test('a write is durable in the ledger before it is forwarded, and its response before release', async (t) => {
@@ -178,6 +188,20 @@ test('when the ledger cannot write, a write is refused with 503 and never reache
 test('when the ledger cannot write, a read is forwarded but its answer is never released', async (t) => {
   const { events } = await run(t, { verb: 'get' }, { ledgerFails: true });
   assert.ok(!events.includes('release'), events.join(','));
+});
+
+test('while the ledger is known not to write, a read is refused with 503 before it reaches upstream; once it writes again, reads flow', async (t) => {
+  const { events, handle, fail } = await run(t, { verb: 'get' }, { ledgerFails: true, ledgerFailedBefore: true });
+  assert.deepEqual(events, ['refuse:503:ledger-unavailable']);
+  // The disk has room again: the next refusal is recorded, which tells the ledger it writes...
+  fail.now = false;
+  events.length = 0;
+  await handle(exchange());
+  assert.deepEqual(events, ['durable:request', 'refuse:503:ledger-unavailable']);
+  // ...and the read after it is forwarded and released as usual.
+  events.length = 0;
+  await handle(exchange());
+  assert.deepEqual(events, ['forward', 'durable:request', 'durable:response', 'release']);
 });
 
 test('a stage that throws becomes a recorded 500 refusal; the process carries on', async (t) => {

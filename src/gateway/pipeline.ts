@@ -18,7 +18,7 @@ import { withReview, type ReviewDeps } from './review.js';
 import type { Stage } from './stage.js';
 
 export interface PipelineDeps {
-  ledger: Pick<Ledger, 'append'>;
+  ledger: Pick<Ledger, 'append' | 'health'>;
   policy: () => CompiledPolicy;
   authenticate: Authenticate;
   logger: Logger;

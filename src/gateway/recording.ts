@@ -9,7 +9,8 @@
  *   released to the client before both entries are durable.
  * - A refusal is written before it is answered (withRefusals).
  * When the ledger cannot write and airlock fails closed, a write is refused with 503 and never
- * reaches upstream; a read's response is withheld.
+ * reaches upstream; a read in flight has its response withheld (503), and while the ledger is
+ * known not to write, a read is refused with 503 before it reaches upstream.
  */
 import { isAirlockError } from '../errors.js';
 import type { EntryInput, Ledger, RecordedIdentity } from '../ledger/types.js';
@@ -18,8 +19,11 @@ import { refusal, type Exchange, type Refusal } from './exchange.js';
 import type { Stage } from './stage.js';
 
 export interface RecordingDeps {
-  ledger: Pick<Ledger, 'append'>;
+  ledger: Pick<Ledger, 'append' | 'health'>;
 }
+
+/** How long a client refused because the ledger cannot write is told to wait before retrying. */
+const LEDGER_RETRY_AFTER_SECONDS = 5;
 
 /** recordedIdentity keeps who and through which verifier; never the credential or its expiry. */
 export function recordedIdentity(x: Exchange): RecordedIdentity | undefined {
@@ -81,9 +85,22 @@ export function withRecording<X extends Exchange>(adapter: ProtocolAdapter<X>, d
       try {
         await deps.ledger.append(pending);
       } catch (err) {
-        return refusal(503, 'ledger-unavailable', `airlock cannot record this request, so it was not forwarded: ${describe(err)}`, { retryAfterSeconds: 5 });
+        return refusal(503, 'ledger-unavailable', `airlock cannot record this request, so it was not forwarded: ${describe(err)}`, {
+          retryAfterSeconds: LEDGER_RETRY_AFTER_SECONDS,
+        });
       }
       pending = undefined;
+    } else {
+      // A read is recorded with its answer. While the ledger is known not to write (failing
+      // closed) that answer could never be released, so the cluster is not asked at all: its
+      // audit log would show a read airlock has no entry for. The refusal is itself appended,
+      // which is how the ledger finds out that it can write again.
+      const health = deps.ledger.health();
+      if (!health.writable && !health.failOpen) {
+        return refusal(503, 'ledger-unavailable', `airlock cannot record this request, so it was not forwarded: ${health.lastError ?? 'the ledger cannot write'}`, {
+          retryAfterSeconds: LEDGER_RETRY_AFTER_SECONDS,
+        });
+      }
     }
     const base = { sessionId: x.sessionId, identity: recordedIdentity(x), connection: x.connection };
     // Appended in the same turn, both entries land in one group commit (one fsync).

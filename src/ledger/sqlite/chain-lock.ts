@@ -38,6 +38,8 @@ export function lockChain(ledgerPath: string, chain: string): ChainLock {
   const db = new Database(path);
   try {
     db.pragma('busy_timeout = 0');
+    // Nothing is ever written to the lock file: no journal file beside it either.
+    db.pragma('journal_mode = MEMORY');
     db.exec('BEGIN EXCLUSIVE');
   } catch (err) {
     db.close();

@@ -25,6 +25,7 @@ import type { KubeExchange } from './kube-exchange.js';
 import { isLongRunning } from './long-running.js';
 import { ResponseCapture } from './response-capture.js';
 import { badGateway, gatewayTimeout, serviceUnavailable, type StatusResponse } from './status.js';
+import { isAirlockError } from '../../errors.js';
 import { clientHeaders, upstreamHeaders } from './upstream-headers.js';
 import { upstreamPath } from './upstream/index.js';
 import { noteMaskDetectors, requestDetectors } from './streams/request-detectors.js';
@@ -180,7 +181,14 @@ export async function forwardKubernetes(x: KubeExchange, gatewayRecord: Response
       .response({ status: upstream.statusCode, body: capture.payload(contentType), data: { error: message, aborted, bytes: capture.size } })
       .catch(() => undefined);
     if (!res.headersSent && !aborted) {
-      sendStatus(res, badGateway(`airlock could not pass on the cluster's response: ${message}`));
+      // The response could not be recorded: that is airlock's outage, not the cluster's.
+      const unrecorded = isAirlockError(err, 'AIRLOCK_LEDGER_UNAVAILABLE');
+      sendStatus(
+        res,
+        unrecorded
+          ? serviceUnavailable(`airlock could not record the cluster's response, so it was not released: ${message}`, 5)
+          : badGateway(`airlock could not pass on the cluster's response: ${message}`),
+      );
     } else {
       res.destroy();
     }

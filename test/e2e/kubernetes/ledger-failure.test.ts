@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { startGatewayHarness } from '../../support/gateway-harness.js';
 import { kubectlClient, missingKubectl } from '../../support/kubectl.js';
 
-test('a locked ledger refuses writes with 503 and a plain message, /readyz reports it, and both recover when it can write again', async (t) => {
+test('a locked ledger refuses writes, and then reads, with 503 and a plain message before the cluster is asked; /readyz reports it; both recover when it can write again', async (t) => {
   const h = await startGatewayHarness({ ledger: { sqlite: { busyTimeout: '200ms' } } });
   t.after(() => h.close());
   const token = await h.mintToken('agent:writer', ['ci']);
@@ -39,6 +39,13 @@ test('a locked ledger refuses writes with 503 and a plain message, /readyz repor
     assert.match(status.message, /cannot record this request, so it was not forwarded/);
     assert.ok(refused.headers['retry-after'], 'the client is told when to retry');
     assert.ok(!h.fake.received.some((r) => r.method === 'POST'), 'nothing reached the cluster');
+    // The ledger is now known not to write: a read is refused too, before the cluster is asked
+    // (its answer could not be released, and the cluster's audit log would show an unrecorded read).
+    const read = await h.request(`/k8s/${h.connection}/api/v1/namespaces/default/configmaps`, { token });
+    assert.equal(read.status, 503, read.body);
+    assert.match(JSON.parse(read.body).message, /cannot record this request, so it was not forwarded/);
+    assert.ok(read.headers['retry-after'], 'the client is told when to retry');
+    assert.deepEqual(h.fake.received.map((r) => r.method), [], 'nothing reached the cluster');
     const ready = await fetch(`${h.runtime.adminUrl}/readyz`);
     assert.equal(ready.status, 503);
     const checks = ((await ready.json()) as { checks: { name: string; ok: boolean }[] }).checks;
