@@ -174,8 +174,9 @@ export function createKubernetesAdapter(deps: KubernetesAdapterDeps): ProtocolAd
 function statusReason(code: number): StatusReason {
   switch (code) {
     case 400:
-    case 413:
       return 'BadRequest';
+    case 413:
+      return 'RequestEntityTooLarge';
     case 401:
       return 'Unauthorized';
     case 403:

@@ -18,6 +18,7 @@ export type StatusReason =
   | 'NotFound'
   | 'NotAcceptable'
   | 'UnsupportedMediaType'
+  | 'RequestEntityTooLarge'
   | 'TooManyRequests'
   | 'InternalError'
   | 'ServiceUnavailable'

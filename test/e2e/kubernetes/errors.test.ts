@@ -6,7 +6,7 @@
  * shows how a user meets the 401.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -102,6 +102,19 @@ describe('errors through airlock, answered as Status and recorded', { concurrenc
     assert.equal(entry.data?.status, 401);
     const [, payload] = expired.split('.');
     assert.ok(!JSON.stringify(await h.entries()).includes(payload!), 'the token is not in the ledger');
+  });
+
+  it('a body over the connection limit is 413 RequestEntityTooLarge as the apiserver says it, recorded and never forwarded', { skip: missingKubectl(33) }, async () => {
+    const kubeconfig = await h.writeKubeconfig(dir, { subject: 'agent:bulky', groups: ['ci'] });
+    const kubectl = kubectlClient(33, { home: mkdtempSync(join(dir, 'home-')), kubeconfig })!;
+    const file = join(dir, 'huge.json');
+    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'too-big', namespace: 'default' }, data: { blob: 'x'.repeat(4 * 1024 * 1024) } }));
+    const result = await kubectl.run(['create', '-f', file]);
+    assert.equal(result.code, 1, result.stdout);
+    assert.match(result.stderr, /Error from server \(RequestEntityTooLarge\): .*the request body is larger than 3145728 bytes, the limit of connection "sandbox"/);
+    assert.ok(!h.fake.received.some((r) => r.url.includes('/configmaps') && r.method === 'POST'), 'nothing reached the cluster');
+    const entries = await h.entries();
+    assert.ok(entries.some((e) => e.type === 'request' && e.identity?.subject === 'agent:bulky' && e.data?.outcome === 'refused' && e.data?.status === 413));
   });
 
   it('kubectl 1.33 with an expired token is told to log in, and nothing reaches the cluster as that caller', { skip: missingKubectl(33) }, async () => {
