@@ -74,6 +74,7 @@ async function runPolicyTest(options: TestOptions, now: Date): Promise<PolicyTes
   limitOf(options.limit); // refuse a bad --limit before any work
   const since = options.since !== undefined ? new Date(now.getTime() - parseDuration(options.since)).toISOString() : undefined;
   const draft = await loadPolicyFile(options.policy);
+  for (const warning of draft.warnings) process.stderr.write(`policy warning: ${warning}\n`);
   const config = configFromOptions({ config: options.config, data: options.data });
   const reader = await openLedgerReader(readerOptionsFromConfig(config));
   try {

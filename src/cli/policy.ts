@@ -41,6 +41,7 @@ export function registerPolicy(program: Command): void {
     .option('--json', 'print the decision as JSON')
     .action(async (options: EvalOptions) => {
       const compiled = options.policy ? await loadPolicyFile(options.policy) : compilePolicy(defaultPolicySource, { file: '(embedded default policy)' });
+      for (const warning of compiled.warnings) process.stderr.write(`policy warning: ${warning}\n`);
       const request = readJsonArg('--request', options.request) as PolicyRequest;
       if (typeof request !== 'object' || request === null || Array.isArray(request) || typeof request.verb !== 'string') {
         throw new AirlockError('AIRLOCK_INPUT_INVALID', '--request must be a JSON object with at least "protocol", "connection" and "verb" (see docs/policy.md)');

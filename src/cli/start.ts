@@ -100,6 +100,7 @@ function banner(runtime: AirlockRuntime, options: ConfigOptions, sandboxUrl?: st
     `  admin server   ${runtime.adminUrl}  (/healthz /readyz /metrics)`,
     `  ledger         ${ledger}`,
     `  policy         ${policy.file ?? 'embedded'} (${policy.rules.length} rules, default ${policy.default}, sha256 ${policy.policyHash.slice(0, 12)})`,
+    ...policy.warnings.map((w) => `  policy warning ${w}`),
     `  data           ${config.data}`,
   ];
   if (runtime.issuer) {

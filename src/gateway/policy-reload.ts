@@ -91,6 +91,7 @@ export function createPolicyReloader(options: PolicyReloaderOptions): PolicyRelo
     // every request it decides. Requests already past their decision keep theirs.
     const recording = options.record(next);
     options.install(next);
+    for (const warning of next.warnings) logger.warn({ file }, `policy warning: ${warning}`);
     try {
       await recording;
     } catch (err) {

@@ -71,6 +71,7 @@ export async function startAirlock(config: AirlockConfig, options: StartOptions 
   const metrics = createMetrics();
   // The policy is compiled before anything is opened: a bad policy is a startup error.
   let policy = await loadConfiguredPolicy(config);
+  for (const warning of policy.warnings) logger.warn({ file: policy.file }, `policy warning: ${warning}`);
   const ledger = await openLedger({
     ...ledgerOptionsFromConfig(config),
     logger: logger.child({ component: 'ledger' }),

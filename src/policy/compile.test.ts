@@ -194,3 +194,28 @@ describe('compiled policy', () => {
     assert.ok(Object.isFrozen(p.rules[0]));
   });
 });
+
+describe('warnings: a deny or review rule that kubectl discovery would trip', () => {
+  const warningsOf = (match: string, effect = 'deny') =>
+    compilePolicy(['default: allow', 'rules:', '  - name: r', `    match: ${JSON.stringify(match)}`, `    effect: ${effect}`, '    message: m', ...(effect === 'review' ? ['    approvers: [group:sre]'] : []), ''].join('\n'), {
+      file: 'p.yaml',
+    }).warnings;
+  const cases: { title: string; match: string; effect?: string; warns: RegExp | false }[] = [
+    { title: 'an optional field compared without has() (discovery has no resource: the rule fails and denies it)', match: 'request.resource == "secrets"', warns: /^p\.yaml:3: rule "r": request\.resource is absent on some requests .* this deny rule fails and so denies them\. Write has\(request\.resource\) && … / },
+    { title: 'the same in a review rule, which would hold discovery', match: 'request.namespace in ["prod"]', effect: 'review', warns: /request\.namespace .* this review rule fails and so holds them/ },
+    { title: 'guarded with has(), anywhere in the && chain', match: 'request.resource == "secrets" && has(request.resource)', warns: false },
+    { title: 'a verb guard without get (discovery is a get: false && error is false)', match: 'request.verb == "delete" && request.resource == "namespaces"', warns: false },
+    { title: 'an allow rule (an erroring allow rule does not match)', match: 'request.resource == "pods"', effect: 'allow', warns: false },
+    { title: 'fields every request has', match: 'request.protocol == "kubernetes" && request.connection == "prod"', warns: false },
+  ];
+  for (const c of cases) {
+    it(c.title, () => {
+      const warnings = warningsOf(c.match, c.effect);
+      if (c.warns === false) assert.deepEqual(warnings, []);
+      else {
+        assert.equal(warnings.length, 1, warnings.join('\n'));
+        assert.match(warnings[0]!, c.warns);
+      }
+    });
+  }
+});

@@ -12,6 +12,7 @@ import { compileCel, positionIn } from './cel-environment.js';
 import { compileClosure, compileConjunction } from './closure-compiler.js';
 import { engineKey, type CompiledPolicy, type CompiledRule, type RuleProgram } from './compiled-policy.js';
 import { splitGuards } from './guards.js';
+import { unguardedFieldWarnings } from './policy-warnings.js';
 import { parsePolicyFile, type PolicyProblem, type RuleSpec } from './policy-file.js';
 import { RuleIndex } from './rule-index.js';
 
@@ -41,6 +42,7 @@ export function compilePolicy(source: string, options: CompileOptions = {}): Com
   const { spec } = parsed;
 
   const problems: PolicyProblem[] = [];
+  const warnings: string[] = [];
   const programs: RuleProgram[] = [];
   let slots = 3;
   for (const r of spec.rules) {
@@ -51,6 +53,7 @@ export function compilePolicy(source: string, options: CompileOptions = {}): Com
     }
     const rule = compiledRule(r);
     const { guards, body } = splitGuards(compiled.ast);
+    warnings.push(...unguardedFieldWarnings(rule, guards, file));
     const fast = compileClosure(compiled.ast);
     const fastBody = fast ? compileConjunction(body) : undefined;
     if (fast && fastBody) slots = Math.max(slots, fast.slots, fastBody.slots);
@@ -71,6 +74,7 @@ export function compilePolicy(source: string, options: CompileOptions = {}): Com
     policyHash: createHash('sha256').update(canonical).digest('hex'),
     source,
     ...(options.file !== undefined ? { file: options.file } : {}),
+    warnings: Object.freeze(warnings),
     [engineKey]: Object.freeze({ programs, index: new RuleIndex(programs), slots }),
   });
 }

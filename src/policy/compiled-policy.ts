@@ -73,5 +73,10 @@ export interface CompiledPolicy {
   readonly source: string;
   /** The file it came from, when known (used in messages). */
   readonly file?: string;
+  /**
+   * What compiles but likely does not mean what it says (see policy-warnings.ts), as
+   * `FILE:LINE: rule "NAME": …`; shown at start, reload and by the policy commands.
+   */
+  readonly warnings: readonly string[];
   readonly [engineKey]: PolicyEngine;
 }

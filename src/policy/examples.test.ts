@@ -59,6 +59,7 @@ describe('examples compile', () => {
       assert.ok(p.rules.length > 0);
       const slow = p[engineKey].programs.filter((x) => !x.fast).map((x) => x.rule.name);
       assert.deepEqual(slow, []);
+      assert.deepEqual(p.warnings, [], 'the examples draw no warning');
     });
   }
 

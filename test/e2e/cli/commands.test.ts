@@ -24,6 +24,19 @@ test('config check accepts a valid file and prints what it means', async (t) => 
   assert.match(res.stdout, /airlock\.yaml: ok/);
 });
 
+test('config check loads the policy too and warns of a deny rule that would deny kubectl discovery', async (t) => {
+  const dir = tempDir(t, 'airlock-cfg-');
+  writeFileSync(join(dir, 'policy.yaml'), ['default: allow', 'rules:', '  - name: no-secret-reads', '    match: request.resource == "secrets"', '    effect: deny', '    message: no', ''].join('\n'));
+  writeFileSync(join(dir, 'airlock.yaml'), 'listen: 127.0.0.1:9443\npolicy: policy.yaml\n');
+  const res = await runCli(['config', 'check', join(dir, 'airlock.yaml')]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout, /policy warning: .*policy\.yaml:3: rule "no-secret-reads": request\.resource is absent on some requests/);
+  writeFileSync(join(dir, 'policy.yaml'), 'default: allow\nrules:\n  - name: broken\n    match: request.verb ==\n    effect: deny\n');
+  const broken = await runCli(['config', 'check', join(dir, 'airlock.yaml')]);
+  assert.equal(broken.code, 2, broken.stdout);
+  assert.match(broken.stderr, /broken/);
+});
+
 test('config check names the file, line, field and expectation of every mistake, and never echoes a secret', async (t) => {
   const dir = tempDir(t, 'airlock-cfg-');
   const file = join(dir, 'airlock.yaml');
