@@ -7,6 +7,7 @@
  * nowhere else (never logged, never recorded).
  */
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { decodeJwt } from 'jose';
 import type { AirlockConfig } from '../config/index.js';
 import { openBuiltinIssuer, parseTtl } from '../identity/index.js';
@@ -83,7 +84,7 @@ export function registerToken(program: Command): void {
   const mint = mintFlags(token.command('mint').description('print a short-lived JWT signed by the built-in issuer'))
     .option('--json', 'print {"token","expiresAt"} as JSON');
   addConfigOptions(mint, true).action(async (options: MintOptions) => {
-    const minted = await mintBuiltinToken(configFromOptions(options), inputFrom(options));
+    const minted = await mintBuiltinToken(existingDataDir(configFromOptions(options)), inputFrom(options));
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ token: minted.token, expiresAt: new Date(minted.expiresAt * 1000).toISOString() })}\n`);
     } else {
@@ -97,9 +98,24 @@ export function registerToken(program: Command): void {
       .description('print a token as a kubectl ExecCredential (the exec credential plugin of `airlock kubeconfig`)'),
   );
   addConfigOptions(exec, true).action(async (options: MintOptions) => {
-    const minted = await mintBuiltinToken(configFromOptions(options), inputFrom(options));
+    const minted = await mintBuiltinToken(existingDataDir(configFromOptions(options)), inputFrom(options));
     process.stdout.write(`${JSON.stringify(execCredential(minted))}\n`);
   });
+}
+
+/**
+ * existingDataDir refuses a data directory that does not exist: minting there would create a
+ * new issuer key whose tokens no running airlock accepts, and a mistyped --data would show up
+ * only later, as kubectl's "You must be logged in to the server".
+ */
+function existingDataDir(config: AirlockConfig): AirlockConfig {
+  if (!existsSync(config.data)) {
+    throw new AirlockError(
+      'AIRLOCK_INPUT_INVALID',
+      `there is no data directory at ${config.data}, so no built-in issuer key to sign with: pass the --data (or --config) airlock runs with, or start airlock once with it`,
+    );
+  }
+  return config;
 }
 
 function mintFlags(command: Command): Command {

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -35,6 +35,18 @@ test('config check loads the policy too and warns of a deny rule that would deny
   const broken = await runCli(['config', 'check', join(dir, 'airlock.yaml')]);
   assert.equal(broken.code, 2, broken.stdout);
   assert.match(broken.stderr, /broken/);
+});
+
+test('token mint and the exec plugin refuse a data directory that does not exist, rather than sign with a new key no airlock trusts', async (t) => {
+  const dir = tempDir(t, 'airlock-mint-');
+  const missing = join(dir, 'typo');
+  for (const command of ['mint', 'exec']) {
+    const res = await runCli(['token', command, '--data', missing, '--subject', 'agent:x']);
+    assert.equal(res.code, 2, res.stdout);
+    assert.match(res.stderr, new RegExp(`there is no data directory at ${missing.replaceAll('/', '\\/')}, so no built-in issuer key to sign with`));
+    assert.equal(res.stdout, '', 'no token');
+  }
+  assert.equal(existsSync(missing), false, 'nothing was created');
 });
 
 test('config check names the file, line, field and expectation of every mistake, and never echoes a secret', async (t) => {

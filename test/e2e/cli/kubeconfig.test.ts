@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -133,6 +133,8 @@ test('real kubectl reads the kubeconfig, runs the plugin and presents the token 
 test('airlock token exec prints an ExecCredential, and kubeconfig refuses an unknown connection by listing the known ones', async (t) => {
   const dir = tempDir(t, 'airlock-token-exec-');
   const data = join(dir, 'data');
+  // An existing data directory that has no issuer key yet gets one on first use.
+  mkdirSync(data);
   const exec = await runCli(['token', 'exec', '--data', data, '--subject', 'agent:e2e', '--ttl', '5m']);
   assert.equal(exec.code, 0, exec.stderr);
   const credential = JSON.parse(exec.stdout) as { kind: string; status: { token: string } };
