@@ -5,10 +5,9 @@
  * The server: `--server URL`, else $AIRLOCK_ADMIN_URL, else the configuration's `admin.url`.
  * The token: `--token-file FILE`, else $AIRLOCK_TOKEN. It is sent only to that server.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ApprovalRequest } from '../review/types.js';
-import { addConfigOptions, configFromOptions, type ConfigOptions } from './common-options.js';
+import { addConfigOptions, configFromOptions, readArgFile, type ConfigOptions } from './common-options.js';
 
 interface ApiOptions extends ConfigOptions {
   server?: string;
@@ -34,7 +33,7 @@ function addApiOptions(command: Command): Command {
 
 function client(options: ApiOptions) {
   const server = (options.server ?? process.env.AIRLOCK_ADMIN_URL ?? configFromOptions(options).admin.url).replace(/\/+$/, '');
-  const token = options.tokenFile ? readFileSync(options.tokenFile, 'utf8').trim() : process.env.AIRLOCK_TOKEN?.trim();
+  const token = options.tokenFile ? readArgFile('--token-file', options.tokenFile).trim() : process.env.AIRLOCK_TOKEN?.trim();
   if (!token) throw new ApiError(0, 'a token is needed: --token-file FILE or AIRLOCK_TOKEN (e.g. from `airlock token mint --subject human:you --group airlock:approvers`)');
   return async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
     let res: Response;

@@ -4,10 +4,9 @@
  * directly; no running gateway is needed.
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { exportLedgerPublicKey, formatEntryLine, openLedgerReader, tailLedger, verifyLedger, type VerifyReport } from '../ledger/index.js';
 import { readerOptionsFromConfig } from '../gateway/ledger-options.js';
-import { addConfigOptions, configFromOptions, type ConfigOptions } from './common-options.js';
+import { addConfigOptions, configFromOptions, readArgFile, type ConfigOptions } from './common-options.js';
 
 interface VerifyOptions extends ConfigOptions {
   publicKey?: string;
@@ -33,9 +32,11 @@ export function registerAudit(program: Command): void {
     .option('--json', 'print the report as JSON');
   addConfigOptions(verify).action(async (options: VerifyOptions) => {
     const config = configFromOptions(options);
+    // The key given is read first: a mistyped --public-key is the caller's to fix before anything else.
+    const givenKey = options.publicKey ? readArgFile('--public-key', options.publicKey) : undefined;
     const reader = await openLedgerReader(readerOptionsFromConfig(config));
     try {
-      const publicKey = options.publicKey ? readFileSync(options.publicKey, 'utf8') : exportLedgerPublicKey(config.data);
+      const publicKey = givenKey ?? exportLedgerPublicKey(config.data);
       const witnessFile = options.witness ?? config.ledger.witness.find((w) => w.file !== undefined)?.file;
       const report = await verifyLedger(reader, { publicKey, ...(witnessFile ? { witness: { file: witnessFile } } : {}) });
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));

@@ -2,7 +2,9 @@
  * Options shared by commands that read airlock's configuration: `--config FILE` plus the flags
  * that override the file for the common cases (so a first try needs no file at all).
  */
+import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { AirlockError } from '../errors.js';
 import { resolveConfig, type AirlockConfig, type ConfigFlags } from '../config/index.js';
 
 /** The parsed flags: `--config` plus every flag resolveConfig knows (see ConfigFlags). */
@@ -40,4 +42,17 @@ export function configFromOptions(options: ConfigOptions): AirlockConfig {
     env: process.env,
     cwd: process.cwd(),
   });
+}
+
+/**
+ * readArgFile reads a file named on the command line; a missing or unreadable file is
+ * AIRLOCK_INPUT_INVALID naming the flag and the path, not a bare ENOENT.
+ */
+export function readArgFile(flag: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new AirlockError('AIRLOCK_INPUT_INVALID', `${flag}: cannot read ${path} (${code === 'ENOENT' ? 'no such file' : (code ?? (err as Error).message)})`);
+  }
 }

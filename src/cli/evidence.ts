@@ -3,11 +3,10 @@
  * (src/evidence/bundle.ts). `airlock evidence verify DIR [--public-key FILE]`: checks one with
  * nothing but its files — no gateway, no database.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadLedgerSigningKey } from '../ledger/signing-key.js';
 import { exportEvidenceBundle, verifyEvidenceBundle } from '../evidence/bundle.js';
-import { addConfigOptions, configFromOptions, type ConfigOptions } from './common-options.js';
+import { addConfigOptions, configFromOptions, readArgFile, type ConfigOptions } from './common-options.js';
 import { guarded, parseTimeFlag, usageExitsTwo, withReader } from './sessions.js';
 
 interface ExportOptions extends ConfigOptions {
@@ -57,7 +56,7 @@ export function registerEvidence(program: Command): void {
   usageExitsTwo(verifyCommand);
   verifyCommand.action(async (dir: string, options: { publicKey?: string; json?: boolean }) =>
     guarded(err, async () => {
-      const report = await verifyEvidenceBundle(dir, options.publicKey ? { publicKey: readFileSync(options.publicKey, 'utf8') } : {});
+      const report = await verifyEvidenceBundle(dir, options.publicKey ? { publicKey: readArgFile('--public-key', options.publicKey) } : {});
       if (options.json) out(`${JSON.stringify(report, null, 2)}\n`);
       else {
         const trust = report.selfTrusted ? ' — trusting the key inside the bundle; pass --public-key to pin the key you obtained from the operator' : '';

@@ -4,11 +4,11 @@
  * `airlock policy test` (policy-test.ts) replays the ledger's requests through a draft.
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { AirlockError } from '../errors.js';
 import { compilePolicy, defaultPolicySource, evaluatePolicy, formatDecision, loadPolicyFile, type PolicyIdentity } from '../policy/index.js';
 import type { PolicyRequest } from '../policy/request.js';
 import { registerPolicyTest } from './policy-test.js';
+import { readArgFile } from './common-options.js';
 
 interface EvalOptions {
   policy?: string;
@@ -55,7 +55,7 @@ export function registerPolicy(program: Command): void {
 }
 
 function readJsonArg(flag: string, value: string): unknown {
-  const text = value.startsWith('@') ? readFileSync(value.slice(1), 'utf8') : value;
+  const text = value.startsWith('@') ? readArgFile(flag, value.slice(1)) : value;
   try {
     return JSON.parse(text);
   } catch (err) {

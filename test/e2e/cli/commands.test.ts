@@ -49,6 +49,22 @@ test('token mint and the exec plugin refuse a data directory that does not exist
   assert.equal(existsSync(missing), false, 'nothing was created');
 });
 
+test('a file named on the command line that cannot be read is named with its flag, not a bare ENOENT', async (t) => {
+  const dir = tempDir(t, 'airlock-argfile-');
+  const missing = join(dir, 'missing');
+  const cases: { args: string[]; flag: string }[] = [
+    { args: ['audit', 'verify', '--data', dir, '--public-key', missing], flag: '--public-key' },
+    { args: ['evidence', 'verify', dir, '--public-key', missing], flag: '--public-key' },
+    { args: ['policy', 'eval', '--request', `@${missing}`], flag: '--request' },
+    { args: ['approvals', 'list', '--token-file', missing], flag: '--token-file' },
+  ];
+  for (const c of cases) {
+    const res = await runCli(c.args);
+    assert.equal(res.code, 2, `${c.args.join(' ')}: ${res.stdout}${res.stderr}`);
+    assert.match(res.stderr, new RegExp(`${c.flag}: cannot read ${missing.replaceAll('/', '\\/')} \\(no such file\\)`), c.args.join(' '));
+  }
+});
+
 test('config check names the file, line, field and expectation of every mistake, and never echoes a secret', async (t) => {
   const dir = tempDir(t, 'airlock-cfg-');
   const file = join(dir, 'airlock.yaml');
