@@ -207,6 +207,10 @@ describe('warnings: a deny or review rule that kubectl discovery would trip', ()
     { title: 'a verb guard without get (discovery is a get: false && error is false)', match: 'request.verb == "delete" && request.resource == "namespaces"', warns: false },
     { title: 'an allow rule (an erroring allow rule does not match)', match: 'request.resource == "pods"', effect: 'allow', warns: false },
     { title: 'fields every request has', match: 'request.protocol == "kubernetes" && request.connection == "prod"', warns: false },
+    { title: 'the object read on a rule a GET reaches (a get carries no object: the rule fails and denies it)', match: 'object.spec.hostNetwork == true', warns: /^p\.yaml:3: rule "r": object\.spec is absent on requests that carry no object .* this deny rule fails and so denies them\. Write has\(object\.spec\) && … / },
+    { title: 'has() of a deeper path is no guard: it fails itself when the field above is absent', match: 'has(object.spec.containers) && object.spec.containers.exists(c, c.name == "x")', warns: /object\.spec is absent/ },
+    { title: 'the object guarded with has(object.F)', match: 'has(object.spec) && has(object.spec.hostNetwork) && object.spec.hostNetwork == true', warns: false },
+    { title: 'the object read only for verbs that carry one', match: 'request.verb in ["create", "update", "patch"] && object.spec.hostNetwork == true', warns: false },
   ];
   for (const c of cases) {
     it(c.title, () => {

@@ -1,15 +1,20 @@
 /**
- * Warnings about rules that compile but probably do not mean what they say. One for now, the
- * most common mistake in a first policy: a deny or review rule that compares a request field
- * that some requests do not have (`request.resource == "secrets"`) without `has()`. On a
- * request without the field (kubectl's discovery, `/version`, any non-resource path) reading it
- * is an error, and an erroring deny or review rule counts as matched (fail closed): the rule
- * would deny or hold every such request, and kubectl stops working. The decision is right to
- * fail closed; the warning says so before it happens.
+ * Warnings about rules that compile but probably do not mean what they say: the two most
+ * common mistakes in a first policy, both a deny or review rule that reads something some
+ * requests do not have, without `has()`.
  *
- * Pure: reads a rule's guards (guards.ts), never evaluates anything.
+ * - `request.resource == "secrets"`: kubectl's discovery (`/api`, `/apis`, `/version`) has no
+ *   resource.
+ * - `object.spec.hostNetwork == true`: a get, list, watch or delete carries no object.
+ *
+ * Reading what is absent is an error, and an erroring deny or review rule counts as matched
+ * (fail closed): the rule would deny or hold every such request, and kubectl stops working.
+ * The decision is right to fail closed; the warning says so before it happens.
+ *
+ * Pure: reads a rule's syntax tree and guards (guards.ts), never evaluates anything.
  */
-import type { Guard } from './guards.js';
+import type { ASTNode } from '@marcbachmann/cel-js';
+import { conjuncts, type Guard, type Node } from './guards.js';
 
 /** Request fields every request has; every other field is absent on some requests. */
 const ALWAYS_PRESENT = new Set(['protocol', 'connection', 'verb']);
@@ -32,4 +37,65 @@ export function unguardedFieldWarnings(rule: { name: string; effect: string; lin
         `there this ${rule.effect} rule fails and so ${rule.effect === 'deny' ? 'denies' : 'holds'} them. ` +
         `Write has(request.${g.field}) && … to leave them alone.`,
     );
+}
+
+/**
+ * unguardedObjectWarnings names, for a deny or review rule that a plain GET can reach, each
+ * top-level field of `object` it reads without a top-level `has(object.F)`: requests that
+ * carry no object (get, list, watch, delete) make the rule fail, and so match.
+ */
+export function unguardedObjectWarnings(rule: { name: string; effect: string; line: number }, ast: ASTNode, guards: readonly Guard[], file: string): string[] {
+  if (rule.effect === 'allow') return [];
+  const verb = guards.find((g) => g.field === 'verb');
+  if (verb?.values && !verb.values.has('get')) return [];
+  const guarded = new Set<string>();
+  for (const c of conjuncts(ast)) {
+    const field = hasObjectField(c);
+    if (field !== undefined) guarded.add(field);
+  }
+  const read = new Set<string>();
+  const visit = (n: Node): void => {
+    if (hasObjectField(n) !== undefined) return; // has(object.F) reads nothing
+    const field = objectField(n);
+    if (field !== undefined) read.add(field);
+    for (const child of children(n)) visit(child);
+  };
+  visit(ast as unknown as Node);
+  return [...read]
+    .filter((f) => !guarded.has(f))
+    .map(
+      (f) =>
+        `${file}:${rule.line}: rule "${rule.name}": object.${f} is absent on requests that carry no object (get, list, watch, delete); ` +
+        `there this ${rule.effect} rule fails and so ${rule.effect === 'deny' ? 'denies' : 'holds'} them. ` +
+        `Write has(object.${f}) && … (or test request.verb first) to leave them alone.`,
+    );
+}
+
+/** objectField returns F when `n` is `object.F`. */
+function objectField(n: Node): string | undefined {
+  if (n.op !== '.') return undefined;
+  const [base, key] = n.args as [Node, unknown];
+  return base?.op === 'id' && base.args === 'object' && typeof key === 'string' ? key : undefined;
+}
+
+/**
+ * hasObjectField returns F when `n` is exactly the macro `has(object.F)`. `has(object.F.G)` is
+ * not a guard: it reads object.F, and fails when object.F is absent (that is CEL).
+ */
+function hasObjectField(n: Node): string | undefined {
+  if (n.op !== 'call' || !n.meta?.macro) return undefined;
+  const [name, args] = n.args as [unknown, Node[]];
+  if (name !== 'has' || !Array.isArray(args) || args.length !== 1 || !args[0]) return undefined;
+  return objectField(args[0]);
+}
+
+/** children lists the nodes directly below `n`, wherever its arguments hold them. */
+function children(n: Node): Node[] {
+  const out: Node[] = [];
+  const add = (v: unknown): void => {
+    if (Array.isArray(v)) for (const x of v) add(x);
+    else if (v !== null && typeof v === 'object' && 'op' in v) out.push(v as Node);
+  };
+  add(n.args);
+  return out;
 }
