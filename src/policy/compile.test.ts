@@ -210,16 +210,16 @@ describe('warnings: a deny or review rule that kubectl discovery would trip', ()
     { title: 'the object read on a rule a GET reaches (a get carries no object: the rule fails and denies it)', match: 'object.spec.hostNetwork == true', warns: /^p\.yaml:3: rule "r": object\.spec is absent on requests that carry no object .* this deny rule fails and so denies them\. Write has\(object\.spec\) && … / },
     { title: 'has() of a deeper path is no guard: it fails itself when the field above is absent', match: 'has(object.spec.containers) && object.spec.containers.exists(c, c.name == "x")', warns: /object\.spec is absent/ },
     { title: 'the object guarded with has(object.F)', match: 'has(object.spec) && has(object.spec.hostNetwork) && object.spec.hostNetwork == true', warns: false },
-    { title: 'the object read only for verbs that carry one', match: 'request.verb in ["create", "update", "patch"] && object.spec.hostNetwork == true', warns: false },
+    { title: 'the object read only for verbs that carry one, each level guarded', match: 'request.verb in ["create", "update", "patch"] && has(object.spec) && has(object.spec.hostNetwork) && object.spec.hostNetwork == true', warns: false },
+    { title: 'a nested field most objects leave unset, read without has() (every ordinary pod would be denied)', match: 'request.verb == "create" && has(object.spec) && object.spec.hostNetwork == true', warns: /^p\.yaml:3: rule "r": object\.spec\.hostNetwork is absent on objects that do not set it; there this deny rule fails and so denies them\. Write has\(object\.spec\.hostNetwork\) && … / },
+    { title: 'a guard counts inside its own && branch of an ||, not in the other branch', match: 'request.verb == "create" && has(object.spec) && ((has(object.spec.hostPID) && object.spec.hostPID == true) || object.spec.hostIPC == true)', warns: /object\.spec\.hostIPC is absent/ },
+    { title: 'an index below a field still reads the field', match: 'request.verb == "create" && has(object.metadata) && object.metadata.labels["app"] == "x"', warns: /object\.metadata\.labels is absent/ },
   ];
   for (const c of cases) {
     it(c.title, () => {
       const warnings = warningsOf(c.match, c.effect);
       if (c.warns === false) assert.deepEqual(warnings, []);
-      else {
-        assert.equal(warnings.length, 1, warnings.join('\n'));
-        assert.match(warnings[0]!, c.warns);
-      }
+      else assert.ok(warnings.some((w) => (c.warns as RegExp).test(w)), warnings.join('\n'));
     });
   }
 });

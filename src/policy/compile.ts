@@ -12,7 +12,7 @@ import { compileCel, positionIn } from './cel-environment.js';
 import { compileClosure, compileConjunction } from './closure-compiler.js';
 import { engineKey, type CompiledPolicy, type CompiledRule, type RuleProgram } from './compiled-policy.js';
 import { splitGuards } from './guards.js';
-import { unguardedFieldWarnings, unguardedObjectWarnings } from './policy-warnings.js';
+import { unguardedFieldWarnings, unguardedObjectPathWarnings, unguardedObjectWarnings } from './policy-warnings.js';
 import { parsePolicyFile, type PolicyProblem, type RuleSpec } from './policy-file.js';
 import { RuleIndex } from './rule-index.js';
 
@@ -53,7 +53,11 @@ export function compilePolicy(source: string, options: CompileOptions = {}): Com
     }
     const rule = compiledRule(r);
     const { guards, body } = splitGuards(compiled.ast);
-    warnings.push(...unguardedFieldWarnings(rule, guards, file), ...unguardedObjectWarnings(rule, compiled.ast, guards, file));
+    warnings.push(
+      ...unguardedFieldWarnings(rule, guards, file),
+      ...unguardedObjectWarnings(rule, compiled.ast, guards, file),
+      ...unguardedObjectPathWarnings(rule, compiled.ast, file),
+    );
     const fast = compileClosure(compiled.ast);
     const fastBody = fast ? compileConjunction(body) : undefined;
     if (fast && fastBody) slots = Math.max(slots, fast.slots, fastBody.slots);

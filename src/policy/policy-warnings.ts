@@ -99,3 +99,78 @@ function children(n: Node): Node[] {
   add(n.args);
   return out;
 }
+
+/**
+ * unguardedObjectPathWarnings names, for a deny or review rule, each nested field of `object`
+ * (`object.spec.hostNetwork`) it reads without `has()` of that path in the same `&&` chain.
+ * Most objects leave such fields unset, and there the rule fails and so matches: a rule meant
+ * for privileged pods would deny every pod. Top-level fields are unguardedObjectWarnings'.
+ */
+export function unguardedObjectPathWarnings(rule: { name: string; effect: string; line: number }, ast: ASTNode, file: string): string[] {
+  if (rule.effect === 'allow') return [];
+  const found = new Set<string>();
+  const read = (path: string[], guarded: ReadonlySet<string>): void => {
+    for (let depth = 2; depth <= path.length; depth++) {
+      const prefix = path.slice(0, depth).join('.');
+      if (!guarded.has(prefix)) {
+        found.add(prefix);
+        return;
+      }
+    }
+  };
+  const visit = (n: Node, guarded: ReadonlySet<string>): void => {
+    if (n.op === '&&') {
+      // In CEL, a has() anywhere in the chain guards every conjunct: false && error is false.
+      const parts = flattenAnd(n);
+      const inChain = new Set(guarded);
+      for (const p of parts) {
+        const path = hasObjectPath(p);
+        if (path) inChain.add(path.join('.'));
+      }
+      for (const p of parts) visit(p, inChain);
+      return;
+    }
+    const tested = hasObjectPath(n);
+    if (tested) {
+      if (tested.length > 2) read(tested.slice(0, -1), guarded); // has(object.a.b.c) reads object.a.b
+      return;
+    }
+    const path = objectPath(n);
+    if (path) return read(path, guarded);
+    for (const child of children(n)) visit(child, guarded);
+  };
+  visit(ast as unknown as Node, new Set());
+  return [...found].map(
+    (p) =>
+      `${file}:${rule.line}: rule "${rule.name}": object.${p} is absent on objects that do not set it; ` +
+      `there this ${rule.effect} rule fails and so ${rule.effect === 'deny' ? 'denies' : 'holds'} them. ` +
+      `Write has(object.${p}) && … to leave them alone.`,
+  );
+}
+
+/** flattenAnd lists the operands of a chain of `&&`. */
+function flattenAnd(n: Node): Node[] {
+  if (n.op !== '&&') return [n];
+  return (n.args as Node[]).flatMap(flattenAnd);
+}
+
+/** objectPath returns [F, G, …] when `n` is the plain select chain `object.F.G…`. */
+function objectPath(n: Node): string[] | undefined {
+  const keys: string[] = [];
+  let cur = n;
+  while (cur.op === '.') {
+    const [base, key] = cur.args as [Node, unknown];
+    if (typeof key !== 'string' || !base) return undefined;
+    keys.unshift(key);
+    cur = base;
+  }
+  return cur.op === 'id' && cur.args === 'object' && keys.length > 0 ? keys : undefined;
+}
+
+/** hasObjectPath returns the path tested when `n` is the macro `has(object.F.G…)`. */
+function hasObjectPath(n: Node): string[] | undefined {
+  if (n.op !== 'call' || !n.meta?.macro) return undefined;
+  const [name, args] = n.args as [unknown, Node[]];
+  if (name !== 'has' || !Array.isArray(args) || args.length !== 1 || !args[0]) return undefined;
+  return objectPath(args[0]);
+}
