@@ -92,7 +92,7 @@ function banner(runtime: AirlockRuntime, options: ConfigOptions, sandboxUrl?: st
   const store = storeFromConfig(config);
   const ledger = store.kind === 'sqlite' ? `${store.path} (SQLite, chain ${runtime.ledger.chain})` : `${redactUrl(store.url)} (PostgreSQL, chain ${runtime.ledger.chain})`;
   const policy = runtime.policy();
-  const dataFlag = nextStepFlags(runtime, options);
+  const ledgerFlags = nextStepFlags(runtime, options);
   const issuerFlags = nextStepFlags(runtime, options, { admin: true });
   const lines = [
     '',
@@ -126,8 +126,8 @@ function banner(runtime: AirlockRuntime, options: ConfigOptions, sandboxUrl?: st
   if (runtime.issuer) {
     lines.push(`  mint a token for an agent:   npx airlock token mint${issuerFlags} --subject agent:deploy-bot --group ci --ttl 15m`);
   }
-  lines.push(`  follow the ledger:           npx airlock audit tail${dataFlag}`);
-  lines.push(`  verify the ledger:           npx airlock audit verify${dataFlag}`);
+  lines.push(`  follow the ledger:           npx airlock audit tail${ledgerFlags}`);
+  lines.push(`  verify the ledger:           npx airlock audit verify${ledgerFlags}`);
   lines.push(`  try the policy:              npx airlock policy eval --request '{"protocol":"kubernetes","connection":"default","verb":"delete","resource":"namespaces","name":"kube-system"}'`);
   lines.push('', 'Stop with Ctrl-C.', '');
   return lines.join('\n');

@@ -23,7 +23,12 @@ export interface RecordingDeps {
 }
 
 /** How long a client refused because the ledger cannot write is told to wait before retrying. */
-const LEDGER_RETRY_AFTER_SECONDS = 5;
+export const LEDGER_RETRY_AFTER_SECONDS = 5;
+
+/** ledgerUnavailable refuses a request airlock cannot record, before it is forwarded. */
+function ledgerUnavailable(why: string): Refusal {
+  return refusal(503, 'ledger-unavailable', `airlock cannot record this request, so it was not forwarded: ${why}`, { retryAfterSeconds: LEDGER_RETRY_AFTER_SECONDS });
+}
 
 /** recordedIdentity keeps who and through which verifier; never the credential or its expiry. */
 export function recordedIdentity(x: Exchange): RecordedIdentity | undefined {
@@ -85,9 +90,7 @@ export function withRecording<X extends Exchange>(adapter: ProtocolAdapter<X>, d
       try {
         await deps.ledger.append(pending);
       } catch (err) {
-        return refusal(503, 'ledger-unavailable', `airlock cannot record this request, so it was not forwarded: ${describe(err)}`, {
-          retryAfterSeconds: LEDGER_RETRY_AFTER_SECONDS,
-        });
+        return ledgerUnavailable(describe(err));
       }
       pending = undefined;
     } else {
@@ -96,11 +99,7 @@ export function withRecording<X extends Exchange>(adapter: ProtocolAdapter<X>, d
       // audit log would show a read airlock has no entry for. The refusal is itself appended,
       // which is how the ledger finds out that it can write again.
       const health = deps.ledger.health();
-      if (!health.writable && !health.failOpen) {
-        return refusal(503, 'ledger-unavailable', `airlock cannot record this request, so it was not forwarded: ${health.lastError ?? 'the ledger cannot write'}`, {
-          retryAfterSeconds: LEDGER_RETRY_AFTER_SECONDS,
-        });
-      }
+      if (!health.writable && !health.failOpen) return ledgerUnavailable(health.lastError ?? 'the ledger cannot write');
     }
     const base = { sessionId: x.sessionId, identity: recordedIdentity(x), connection: x.connection };
     // Appended in the same turn, both entries land in one group commit (one fsync).

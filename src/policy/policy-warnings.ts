@@ -19,22 +19,38 @@ import { conjuncts, type Guard, type Node } from './guards.js';
 /** Request fields every request has; every other field is absent on some requests. */
 const ALWAYS_PRESENT = new Set(['protocol', 'connection', 'verb']);
 
+/** The part of a rule the warnings read. */
+type WarnedRule = { name: string; effect: string; line: number };
+
 /**
- * unguardedFieldWarnings names, for a deny or review rule, each optional field it compares
- * without has(), when the rule can reach that comparison on kubectl's discovery requests (plain
- * GETs of non-resource paths). A rule whose verb guard leaves `get` out is false on those
- * first, and in CEL `false && error` is false, so it is not warned about.
+ * reachableOnGet: a plain GET (kubectl's discovery, any read) can get past the rule's verb
+ * guard. A rule whose verb guard leaves `get` out is false there first, and in CEL
+ * `false && error` is false.
  */
-export function unguardedFieldWarnings(rule: { name: string; effect: string; line: number }, guards: readonly Guard[], file: string): string[] {
-  if (rule.effect === 'allow') return []; // an erroring allow rule simply does not match
+function reachableOnGet(guards: readonly Guard[]): boolean {
   const verb = guards.find((g) => g.field === 'verb');
-  if (verb?.values && !verb.values.has('get')) return [];
+  return !verb?.values || verb.values.has('get');
+}
+
+/** warning words one finding: what is absent where, what the rule then does, and the guard to write. */
+function warning(rule: WarnedRule, file: string, what: string, where: string): string {
+  return (
+    `${file}:${rule.line}: rule "${rule.name}": ${what} is absent on ${where}; ` +
+    `there this ${rule.effect} rule fails and so ${rule.effect === 'deny' ? 'denies' : 'holds'} them. `
+  );
+}
+
+/**
+ * unguardedFieldWarnings names, for a deny or review rule a plain GET reaches, each optional
+ * request field it compares without has(): discovery requests have no resource, namespace, …
+ */
+export function unguardedFieldWarnings(rule: WarnedRule, guards: readonly Guard[], file: string): string[] {
+  if (rule.effect === 'allow' || !reachableOnGet(guards)) return []; // an erroring allow rule simply does not match
   return guards
     .filter((g) => g.values !== undefined && !g.present && !ALWAYS_PRESENT.has(g.field))
     .map(
       (g) =>
-        `${file}:${rule.line}: rule "${rule.name}": request.${g.field} is absent on some requests (discovery, /version and other paths without it); ` +
-        `there this ${rule.effect} rule fails and so ${rule.effect === 'deny' ? 'denies' : 'holds'} them. ` +
+        warning(rule, file, `request.${g.field}`, 'some requests (discovery, /version and other paths without it)') +
         `Write has(request.${g.field}) && … to leave them alone.`,
     );
 }
@@ -44,20 +60,18 @@ export function unguardedFieldWarnings(rule: { name: string; effect: string; lin
  * top-level field of `object` it reads without a top-level `has(object.F)`: requests that
  * carry no object (get, list, watch, delete) make the rule fail, and so match.
  */
-export function unguardedObjectWarnings(rule: { name: string; effect: string; line: number }, ast: ASTNode, guards: readonly Guard[], file: string): string[] {
-  if (rule.effect === 'allow') return [];
-  const verb = guards.find((g) => g.field === 'verb');
-  if (verb?.values && !verb.values.has('get')) return [];
+export function unguardedObjectWarnings(rule: WarnedRule, ast: ASTNode, guards: readonly Guard[], file: string): string[] {
+  if (rule.effect === 'allow' || !reachableOnGet(guards)) return [];
   const guarded = new Set<string>();
   for (const c of conjuncts(ast)) {
-    const field = hasObjectField(c);
-    if (field !== undefined) guarded.add(field);
+    const tested = hasObjectPath(c);
+    if (tested?.length === 1) guarded.add(tested[0]!);
   }
   const read = new Set<string>();
   const visit = (n: Node): void => {
-    if (hasObjectField(n) !== undefined) return; // has(object.F) reads nothing
-    const field = objectField(n);
-    if (field !== undefined) read.add(field);
+    if (hasObjectPath(n)?.length === 1) return; // has(object.F) reads nothing
+    const path = objectPath(n);
+    if (path?.length === 1) read.add(path[0]!);
     for (const child of children(n)) visit(child);
   };
   visit(ast as unknown as Node);
@@ -65,39 +79,9 @@ export function unguardedObjectWarnings(rule: { name: string; effect: string; li
     .filter((f) => !guarded.has(f))
     .map(
       (f) =>
-        `${file}:${rule.line}: rule "${rule.name}": object.${f} is absent on requests that carry no object (get, list, watch, delete); ` +
-        `there this ${rule.effect} rule fails and so ${rule.effect === 'deny' ? 'denies' : 'holds'} them. ` +
+        warning(rule, file, `object.${f}`, 'requests that carry no object (get, list, watch, delete)') +
         `Write has(object.${f}) && … (or test request.verb first) to leave them alone.`,
     );
-}
-
-/** objectField returns F when `n` is `object.F`. */
-function objectField(n: Node): string | undefined {
-  if (n.op !== '.') return undefined;
-  const [base, key] = n.args as [Node, unknown];
-  return base?.op === 'id' && base.args === 'object' && typeof key === 'string' ? key : undefined;
-}
-
-/**
- * hasObjectField returns F when `n` is exactly the macro `has(object.F)`. `has(object.F.G)` is
- * not a guard: it reads object.F, and fails when object.F is absent (that is CEL).
- */
-function hasObjectField(n: Node): string | undefined {
-  if (n.op !== 'call' || !n.meta?.macro) return undefined;
-  const [name, args] = n.args as [unknown, Node[]];
-  if (name !== 'has' || !Array.isArray(args) || args.length !== 1 || !args[0]) return undefined;
-  return objectField(args[0]);
-}
-
-/** children lists the nodes directly below `n`, wherever its arguments hold them. */
-function children(n: Node): Node[] {
-  const out: Node[] = [];
-  const add = (v: unknown): void => {
-    if (Array.isArray(v)) for (const x of v) add(x);
-    else if (v !== null && typeof v === 'object' && 'op' in v) out.push(v as Node);
-  };
-  add(n.args);
-  return out;
 }
 
 /**
@@ -106,7 +90,7 @@ function children(n: Node): Node[] {
  * Most objects leave such fields unset, and there the rule fails and so matches: a rule meant
  * for privileged pods would deny every pod. Top-level fields are unguardedObjectWarnings'.
  */
-export function unguardedObjectPathWarnings(rule: { name: string; effect: string; line: number }, ast: ASTNode, file: string): string[] {
+export function unguardedObjectPathWarnings(rule: WarnedRule, ast: ASTNode, file: string): string[] {
   if (rule.effect === 'allow') return [];
   const found = new Set<string>();
   const read = (path: string[], guarded: ReadonlySet<string>): void => {
@@ -140,12 +124,7 @@ export function unguardedObjectPathWarnings(rule: { name: string; effect: string
     for (const child of children(n)) visit(child, guarded);
   };
   visit(ast as unknown as Node, new Set());
-  return [...found].map(
-    (p) =>
-      `${file}:${rule.line}: rule "${rule.name}": object.${p} is absent on objects that do not set it; ` +
-      `there this ${rule.effect} rule fails and so ${rule.effect === 'deny' ? 'denies' : 'holds'} them. ` +
-      `Write has(object.${p}) && … to leave them alone.`,
-  );
+  return [...found].map((p) => warning(rule, file, `object.${p}`, 'objects that do not set it') + `Write has(object.${p}) && … to leave them alone.`);
 }
 
 /** flattenAnd lists the operands of a chain of `&&`. */
@@ -167,10 +146,25 @@ function objectPath(n: Node): string[] | undefined {
   return cur.op === 'id' && cur.args === 'object' && keys.length > 0 ? keys : undefined;
 }
 
-/** hasObjectPath returns the path tested when `n` is the macro `has(object.F.G…)`. */
+/**
+ * hasObjectPath returns the path tested when `n` is the macro `has(object.F.G…)`. Only
+ * `has(object.F)` guards object.F: `has(object.F.G)` reads object.F, and fails when it is
+ * absent (that is CEL).
+ */
 function hasObjectPath(n: Node): string[] | undefined {
   if (n.op !== 'call' || !n.meta?.macro) return undefined;
   const [name, args] = n.args as [unknown, Node[]];
   if (name !== 'has' || !Array.isArray(args) || args.length !== 1 || !args[0]) return undefined;
   return objectPath(args[0]);
+}
+
+/** children lists the nodes directly below `n`, wherever its arguments hold them. */
+function children(n: Node): Node[] {
+  const out: Node[] = [];
+  const add = (v: unknown): void => {
+    if (Array.isArray(v)) for (const x of v) add(x);
+    else if (v !== null && typeof v === 'object' && 'op' in v) out.push(v as Node);
+  };
+  add(n.args);
+  return out;
 }

@@ -16,6 +16,7 @@ import { createGunzip, createInflate } from 'node:zlib';
 import type { Readable, Transform } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
 import type { ResponseRecorder } from '../../gateway/adapter.js';
+import { LEDGER_RETRY_AFTER_SECONDS } from '../../gateway/recording.js';
 import type { Logger } from '../../log.js';
 import { createSecretMasker, type Placeholder, type SecretMasker } from '../../masking/index.js';
 import { createStreamMasker, type StreamMasker } from '../../masking/stream-masker.js';
@@ -186,7 +187,7 @@ export async function forwardKubernetes(x: KubeExchange, gatewayRecord: Response
       sendStatus(
         res,
         unrecorded
-          ? serviceUnavailable(`airlock could not record the cluster's response, so it was not released: ${message}`, 5)
+          ? serviceUnavailable(`airlock could not record the cluster's response, so it was not released: ${message}`, LEDGER_RETRY_AFTER_SECONDS)
           : badGateway(`airlock could not pass on the cluster's response: ${message}`),
       );
     } else {
