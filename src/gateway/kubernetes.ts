@@ -80,6 +80,7 @@ export async function startKubernetesGateway(deps: KubernetesGatewayDeps): Promi
       requestTimeoutMs,
       preview: config.review.preview,
       streamDetectors: selectDetectors(DEFAULT_DETECTORS),
+      onRecordingHeld: () => deps.metrics.streamRecordingHolds.inc(),
       logger,
     });
     const handle = buildPipeline<KubeExchange>(adapter, {

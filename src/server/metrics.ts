@@ -16,6 +16,8 @@ export interface Metrics {
   authFailures: Counter<'reason'>;
   /** Reloads of the policy file: `ok` (read and compiled) or `refused` (the previous policy stayed in force). */
   policyReloads: Counter<'result'>;
+  /** Times an exec, attach or port-forward stopped reading its legs because its recording was behind the ledger. */
+  streamRecordingHolds: Counter<never>;
   /** watchLedger makes checkpoint age, last sequence and writability scrape-time gauges. */
   watchLedger(ledger: LedgerHealthSource, now?: () => number): void;
 }
@@ -46,6 +48,11 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     name: 'airlock_policy_reloads_total',
     help: 'Reloads of the policy file (SIGHUP or a change on disk), by result: ok (read and compiled), refused (the previous policy stayed in force).',
     labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const streamRecordingHolds = new Counter({
+    name: 'airlock_stream_recording_holds_total',
+    help: 'Times an exec, attach or port-forward stream stopped being read because its recording was more than 8 MiB behind the ledger (the disk is slower than the stream).',
     registers: [registry],
   });
   // Both series exist from the start, so an alert on refusals has something to compare with.
@@ -86,6 +93,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     ledgerAppendSeconds,
     authFailures,
     policyReloads,
+    streamRecordingHolds,
     watchLedger(ledger, now = Date.now) {
       source = ledger;
       clock = now;

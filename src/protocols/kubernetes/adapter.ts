@@ -31,6 +31,8 @@ export interface KubernetesAdapterDeps {
   requestTimeoutMs: number;
   /** Detectors that mask secrets in terminal output (exec, attach). */
   streamDetectors: Detector[];
+  /** Called each time a stream stops being read because its recording is behind the ledger. */
+  onRecordingHeld?: () => void;
   /** Show approvers the cluster's dry run of a write waiting for approval. */
   preview?: boolean;
   logger: Logger;
@@ -120,7 +122,7 @@ export function createKubernetesAdapter(deps: KubernetesAdapterDeps): ProtocolAd
       // Every answer names its ledger entry, also those airlock writes itself (cluster down,
       // upgrades); the apiserver echoes the same id on the answers it writes.
       x.res.setHeader('audit-id', x.id);
-      if (x.upgrade) return forwardStream(x, record, { detectors: deps.streamDetectors });
+      if (x.upgrade) return forwardStream(x, record, { detectors: deps.streamDetectors, ...(deps.onRecordingHeld ? { onRecordingHeld: deps.onRecordingHeld } : {}) });
       await forwardKubernetes(x, record, {
         placeholder: deps.placeholder,
         bodyLimit: deps.bodyLimit,

@@ -8,13 +8,13 @@
  */
 import type { ResponseRecorder } from '../../../gateway/adapter.js';
 import type { PortForwardEvent } from '../../../evidence/port-forward-recording.js';
-import type { Detector } from '../../../masking/detectors/detector.js';
 import type { KubeExchange } from '../kube-exchange.js';
 import { upstreamHeaders } from '../upstream-headers.js';
 import { upstreamPath } from '../upstream/index.js';
 import { parsePortsQuery } from './channel/index.js';
 import { spdyPortForwardObserver, webSocketPortForwardObserver, type PortForwardEnd } from './port-forward-session.js';
 import { limitMessage, startSessionLimits, type LimitReason } from './session-limits.js';
+import { SessionLedger, type StreamSessionDeps } from './session-ledger.js';
 import { relaySpdy } from './spdy-relay.js';
 import type { CloseRelay } from './websocket-relay.js';
 import { relayWebSocket } from './websocket-relay.js';
@@ -23,29 +23,27 @@ import { recordRefusedUpgrade, sessionLimitsOf, spdyWithActivity, webSocketWithA
 const CONTENT_TYPE = 'application/vnd.airlock.port-forward+json';
 
 /**
- * ledgerWriter serialises a session's batches and final entry, in order. A batch the ledger
- * refuses calls `unrecorded`, which ends the session: nothing more passes unrecorded.
+ * ledgerWriter appends a session's batches and then its final entry, in order (session-ledger.ts:
+ * a recording behind the stream holds the relay). A batch the ledger refuses calls `unrecorded`,
+ * which ends the session: nothing more passes unrecorded.
  */
-function ledgerWriter(record: ResponseRecorder, unrecorded: () => void) {
-  let chain: Promise<unknown> = Promise.resolve();
+function ledgerWriter(record: ResponseRecorder, deps: StreamSessionDeps, unrecorded: () => void) {
+  const ledger = new SessionLedger(record, { unrecorded, ...(deps.onRecordingHeld ? { onHold: deps.onRecordingHeld } : {}) });
   return {
+    hold: ledger.hold,
     batch(events: PortForwardEvent[]): void {
       if (events.length === 0) return;
-      const body = { contentType: CONTENT_TYPE, body: JSON.stringify(events) };
-      chain = chain.then(() => record.stream({ body, data: { portForward: true, events: events.length } })).catch(unrecorded);
+      ledger.batch({ contentType: CONTENT_TYPE, body: JSON.stringify(events) }, { portForward: true, events: events.length }).catch(() => undefined);
     },
     end(end: PortForwardEnd, limit: { reason: LimitReason; message: string } | undefined): Promise<void> {
       this.batch(end.events);
-      const data = { portForward: true, ...end.summary, ...(limit ? { closedBy: 'airlock', limit } : {}) };
-      const done = chain.then(() => record.response({ status: 101, data })).catch(() => undefined);
-      chain = done;
-      return done.then(() => undefined);
+      return ledger.end({ status: 101, data: { portForward: true, ...end.summary, ...(limit ? { closedBy: 'airlock', limit } : {}) } });
     },
   };
 }
 
 /** forwardWebSocketPortForward relays port-forward over WebSocket; resolves once it is recorded. */
-export async function forwardWebSocketPortForward(x: KubeExchange, record: ResponseRecorder, deps: { detectors: readonly Detector[] }, protocols: string[]): Promise<void> {
+export async function forwardWebSocketPortForward(x: KubeExchange, record: ResponseRecorder, deps: StreamSessionDeps, protocols: string[]): Promise<void> {
   const { conn, req } = x;
   if (!conn || x.target === undefined || !x.identity || !x.upgradeSocket) throw new Error('forwardWebSocketPortForward needs an admitted upgrade');
   const url = new URL(upstreamPath(conn.upstream, x.target), conn.upstream.baseUrl);
@@ -67,7 +65,7 @@ export async function forwardWebSocketPortForward(x: KubeExchange, record: Respo
     limitHit = { reason, message: limitMessage(reason, limits) };
     closeRelay?.(1000, limitHit.message);
   };
-  const ledger = ledgerWriter(record, () => endSession('unrecorded'));
+  const ledger = ledgerWriter(record, deps, () => endSession('unrecorded'));
   const limiter = startSessionLimits({ ...limits, onLimit: endSession });
   await new Promise<void>((resolve) => {
     const inner = webSocketPortForwardObserver({
@@ -98,6 +96,7 @@ export async function forwardWebSocketPortForward(x: KubeExchange, record: Respo
       }),
       tls: conn.upstream.tlsOptions(),
       observer,
+      hold: ledger.hold,
     }).then(async (start) => {
       if (!start.upgraded) {
         limiter.stop();
@@ -109,7 +108,7 @@ export async function forwardWebSocketPortForward(x: KubeExchange, record: Respo
 }
 
 /** forwardSpdyPortForward relays port-forward over SPDY/3.1; resolves once it is recorded. */
-export async function forwardSpdyPortForward(x: KubeExchange, record: ResponseRecorder, deps: { detectors: readonly Detector[] }): Promise<void> {
+export async function forwardSpdyPortForward(x: KubeExchange, record: ResponseRecorder, deps: StreamSessionDeps): Promise<void> {
   const { conn, req } = x;
   if (!conn || x.target === undefined || !x.identity || !x.upgradeSocket) throw new Error('forwardSpdyPortForward needs an admitted upgrade');
   const headers = upstreamHeaders(req.headers, {
@@ -128,7 +127,7 @@ export async function forwardSpdyPortForward(x: KubeExchange, record: ResponseRe
     limitHit = { reason, message: limitMessage(reason, limits) };
     x.upgradeSocket?.destroy();
   };
-  const ledger = ledgerWriter(record, () => endSession('unrecorded'));
+  const ledger = ledgerWriter(record, deps, () => endSession('unrecorded'));
   const limiter = startSessionLimits({ ...limits, onLimit: endSession });
   await new Promise<void>((resolve) => {
     const inner = spdyPortForwardObserver({
@@ -149,6 +148,7 @@ export async function forwardSpdyPortForward(x: KubeExchange, record: ResponseRe
       headers,
       tls: conn.upstream.tlsOptions(),
       observer,
+      hold: ledger.hold,
     }).then(async (start) => {
       if (!start.upgraded) {
         limiter.stop();

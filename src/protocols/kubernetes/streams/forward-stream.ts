@@ -7,7 +7,6 @@
  * with the gateway's detectors plus those the request's decision adds (request-detectors.ts).
  */
 import type { ResponseRecorder } from '../../../gateway/adapter.js';
-import type { Detector } from '../../../masking/detectors/detector.js';
 import type { KubeExchange } from '../kube-exchange.js';
 import { statusFailure, statusResponse } from '../status.js';
 import { upstreamHeaders } from '../upstream-headers.js';
@@ -19,12 +18,11 @@ import { relayWebSocket } from './websocket-relay.js';
 import { forwardSpdyExec } from './spdy-exec-session.js';
 import { forwardSpdyPortForward, forwardWebSocketPortForward } from './forward-port-forward.js';
 import { noteMaskDetectors, requestDetectors } from './request-detectors.js';
+import { SessionLedger, terminalBatch, type StreamSessionDeps } from './session-ledger.js';
 import { recordRefusedUpgrade, sessionLimitsOf } from './stream-recording.js';
 
-export interface StreamDeps {
-  /** The gateway's stream detectors; a decision may add more for its request. */
-  detectors: readonly Detector[];
-}
+/** The gateway's stream detectors (a decision may add more for its request) and the hold counter. */
+export type StreamDeps = StreamSessionDeps;
 
 /** isWebSocketUpgrade: a GET with `Upgrade: websocket`. */
 export function isWebSocketUpgrade(x: KubeExchange): boolean {
@@ -42,7 +40,7 @@ async function refuseStream(x: KubeExchange, record: ResponseRecorder, code: num
 export async function forwardStream(x: KubeExchange, gatewayRecord: ResponseRecorder, gatewayDeps: StreamDeps): Promise<void> {
   const { conn, info, req } = x;
   if (!conn || !info || x.target === undefined || !x.identity || !x.upgradeSocket) throw new Error('forwardStream needs an admitted upgrade');
-  const deps: StreamDeps = { detectors: requestDetectors(gatewayDeps.detectors, x.decision) };
+  const deps: StreamDeps = { ...gatewayDeps, detectors: requestDetectors(gatewayDeps.detectors, x.decision) };
   const record = noteMaskDetectors(gatewayRecord, deps.detectors, x.decision);
   const sub = info.subresource;
   if (!isWebSocketUpgrade(x)) {
@@ -70,23 +68,20 @@ export async function forwardStream(x: KubeExchange, gatewayRecord: ResponseReco
   const transfer = sub === 'exec' ? detectTarTransfer(x.action?.command ?? []) : undefined;
   const limits = sessionLimitsOf(x);
 
-  let chain: Promise<unknown> = Promise.resolve();
   const ended = new Promise<void>((resolve) => {
+    // A batch the ledger refuses ends the session (fail closed): nothing more passes unrecorded.
+    const ledger = new SessionLedger(record, { unrecorded: () => session.end('unrecorded'), ...(deps.onRecordingHeld ? { onHold: deps.onRecordingHeld } : {}) });
     const session = createExecSession({
       offered: protocols,
       detectors: deps.detectors,
       ...(transfer ? { transfer } : {}),
       limits,
-      onBatch: (events) => {
-        const body = { contentType: 'application/vnd.airlock.terminal+json', body: JSON.stringify(events) };
-        // A batch the ledger refuses ends the session (fail closed): nothing more passes unrecorded.
-        chain = chain.then(() => record.stream({ body, data: { terminal: true, events: events.length } })).catch(() => session.end('unrecorded'));
-      },
+      onBatch: (events) => void ledger.batch(...terminalBatch(events)).catch(() => undefined),
       onEnd: (summary) => {
-        const recorded = chain.then(() => record.response({ status: 101, data: { terminal: true, transport: 'websocket', ...summary } })).catch(() => undefined);
-        chain = recorded.then(() => resolve());
+        const recorded = ledger.end({ status: 101, data: { terminal: true, transport: 'websocket', ...summary } });
+        void recorded.then(() => resolve());
         // The client's leg closes once the session is in the ledger: when kubectl returns, it is recorded.
-        return recorded.then(() => undefined);
+        return recorded;
       },
     });
     relayWebSocket({
@@ -104,6 +99,7 @@ export async function forwardStream(x: KubeExchange, gatewayRecord: ResponseReco
       },
       tls: conn.upstream.tlsOptions(),
       observer: session,
+      hold: ledger.hold,
     }).then(async (start) => {
       if (!start.upgraded) {
         await recordRefusedUpgrade(record, start);

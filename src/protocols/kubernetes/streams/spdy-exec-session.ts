@@ -37,6 +37,7 @@ import { limitMessage, startSessionLimits, type LimitReason } from './session-li
 import { recordTyped, SecretPromptGuard } from './secret-prompt.js';
 import { detectTarTransfer, type TransferDirection } from './tar-command.js';
 import { TransferListing, type TransferSummary } from './transfer-listing.js';
+import { SessionLedger, terminalBatch, type StreamSessionDeps } from './session-ledger.js';
 import { recordRefusedUpgrade, sessionLimitsOf, spdyWithActivity } from './stream-recording.js';
 
 /** How long masked output may wait for the rest of a possible secret (as exec-session.ts). */
@@ -261,7 +262,7 @@ export function createSpdyExecSession(options: SpdyExecSessionOptions): SpdyExec
  * and for a `kubectl cp` the transfer: direction and files);
  * a cluster's refusal is recorded as its status and body. Resolves once the stream is recorded.
  */
-export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder, deps: { detectors: readonly Detector[] }): Promise<void> {
+export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder, deps: StreamSessionDeps): Promise<void> {
   const { conn, req } = x;
   if (!conn || x.target === undefined || !x.identity || !x.upgradeSocket) throw new Error('forwardSpdyExec needs an admitted upgrade');
   const offered = [req.headers['x-stream-protocol-version'] ?? []].flat().flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
@@ -291,26 +292,17 @@ export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder,
   // `kubectl cp` is an exec of tar on the standard streams: recorded as the files it moved.
   const transfer = x.info?.subresource === 'exec' ? detectTarTransfer(x.action?.command ?? []) : undefined;
 
-  let chain: Promise<unknown> = Promise.resolve();
+  // A batch the ledger refuses ends the stream (fail closed) rather than releasing what follows.
+  const ledger = new SessionLedger(record, { unrecorded: () => endSession('unrecorded'), ...(deps.onRecordingHeld ? { onHold: deps.onRecordingHeld } : {}) });
   await new Promise<void>((resolve) => {
     const observer = createSpdyExecSession({
       offered,
       detectors: deps.detectors,
       ...(transfer ? { transfer } : {}),
-      onBatch: (events) => {
-        if (events.length === 0) return chain;
-        const body = { contentType: 'application/vnd.airlock.terminal+json', body: JSON.stringify(events) };
-        // A batch the ledger refuses ends the stream (fail closed) rather than releasing what follows.
-        const recorded = chain.then(() => record.stream({ body, data: { terminal: true, events: events.length } }));
-        chain = recorded.catch(() => endSession('unrecorded'));
-        return recorded;
-      },
+      onBatch: (events) => (events.length === 0 ? ledger.settled() : ledger.batch(...terminalBatch(events))),
       onEnd: (summary) => {
         limiter.stop();
-        chain = chain
-          .then(() => record.response({ status: 101, data: { terminal: true, ...summary, ...(limitHit ? { closedBy: 'airlock', limit: limitHit } : {}) } }))
-          .catch(() => undefined)
-          .then(() => resolve());
+        void ledger.end({ status: 101, data: { terminal: true, ...summary, ...(limitHit ? { closedBy: 'airlock', limit: limitHit } : {}) } }).then(() => resolve());
       },
     });
     inner = observer;
@@ -323,6 +315,7 @@ export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder,
       headers,
       tls: conn.upstream.tlsOptions(),
       observer: session,
+      hold: ledger.hold,
     }).then(async (start) => {
       if (!start.upgraded) {
         limiter.stop();

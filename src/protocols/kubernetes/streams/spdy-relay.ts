@@ -14,6 +14,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { ReadHold } from './session-ledger.js';
 import { SpdySession, type SessionItem } from './spdy/spdy-session.js';
 
 export type SpdyPeer = 'client' | 'upstream';
@@ -51,6 +52,8 @@ export interface SpdyRelayOptions {
   headers: Record<string, string | string[]>;
   tls: { rejectUnauthorized: boolean; ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string };
   observer: SpdyRelayObserver;
+  /** While set, neither leg is read (the session's recording is behind the stream). */
+  hold?: ReadHold;
 }
 
 /** What happened at the handshake: a relayed connection (101) or the cluster's other answer. */
@@ -120,7 +123,7 @@ export function relaySpdy(options: SpdyRelayOptions): Promise<SpdyRelayStart> {
       settled = true;
       socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${chosen}\r\n\r\n`, 'latin1');
       resolve({ upgraded: true, protocol: chosen });
-      pipe(socket, options.head, upstream, upstreamHead, chosen, observer);
+      pipe(socket, options.head, upstream, upstreamHead, chosen, observer, options.hold);
     });
 
     upstreamReq.end();
@@ -135,22 +138,46 @@ function badGateway(body: Buffer): string {
   return `HTTP/1.1 502 Bad Gateway\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body.toString('latin1')}`;
 }
 
-function pipe(client: Duplex, clientHead: Buffer, upstream: Duplex, upstreamHead: Buffer, protocol: string, observer: SpdyRelayObserver): void {
+function pipe(
+  client: Duplex,
+  clientHead: Buffer,
+  upstream: Duplex,
+  upstreamHead: Buffer,
+  protocol: string,
+  observer: SpdyRelayObserver,
+  hold: ReadHold | undefined,
+): void {
   const session = new SpdySession();
   const sockets: Record<SpdyPeer, Duplex> = { client, upstream };
   let ending = false;
   let ended = false;
+  /** A peer whose socket is not read because the other one has not drained yet. */
+  const draining: Record<SpdyPeer, boolean> = { client: false, upstream: false };
+  /** resumeIf reads `peer` again unless the other leg is full or the recording is behind. */
+  const resumeIf = (peer: SpdyPeer) => {
+    if (!draining[peer] && !hold?.held && !ended) sockets[peer].resume();
+  };
+  const unwatch = hold?.watch((held) => {
+    for (const peer of ['client', 'upstream'] as const) {
+      if (held) sockets[peer].pause();
+      else resumeIf(peer);
+    }
+  });
 
   /** end finishes once: frames still held are sent first (unless on error), then both legs end. */
   const end = (by: SpdyPeer | 'error', error?: string) => {
     if (ending) return;
     ending = true;
+    unwatch?.();
     const finish = () => {
       observer.closed({ by, ...(error ? { error } : {}) });
       ended = true;
       for (const s of [client, upstream]) {
         if (by === 'error') s.destroy();
         else s.end();
+        // A socket paused for back-pressure must read again to see its peer's end (what it
+        // reads now is dropped: the session is over).
+        s.resume();
       }
     };
     if (by === 'error') finish();
@@ -163,11 +190,14 @@ function pipe(client: Duplex, clientHead: Buffer, upstream: Duplex, upstreamHead
   };
   /** write passes bytes on; a full target pauses its source until it drains. */
   const write = (to: SpdyPeer, bytes: Uint8Array) => {
-    const target = sockets[to];
-    const source = sockets[to === 'client' ? 'upstream' : 'client'];
-    if (!target.write(bytes) && !source.isPaused()) {
-      source.pause();
-      target.once('drain', () => source.resume());
+    const from: SpdyPeer = to === 'client' ? 'upstream' : 'client';
+    if (!sockets[to].write(bytes) && !draining[from]) {
+      draining[from] = true;
+      sockets[from].pause();
+      sockets[to].once('drain', () => {
+        draining[from] = false;
+        resumeIf(from);
+      });
     }
   };
   /** held: per target, the frames waiting behind a held one, in order; undefined when none is held. */
@@ -208,6 +238,7 @@ function pipe(client: Duplex, clientHead: Buffer, upstream: Duplex, upstreamHead
   upstream.on('error', (err) => end('error', `upstream: ${err.message}`));
   if (clientHead.length > 0) feed('client', clientHead);
   if (upstreamHead.length > 0) feed('upstream', upstreamHead);
-  client.resume();
-  upstream.resume();
+  if (hold?.held) for (const s of [client, upstream]) s.pause();
+  resumeIf('client');
+  resumeIf('upstream');
 }

@@ -9,6 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { ReadHold } from './session-ledger.js';
 
 export type RelayDirection = 'client-to-upstream' | 'upstream-to-client';
 
@@ -56,6 +57,8 @@ export interface WebSocketRelayOptions {
   headers: Record<string, string | string[]>;
   tls: { rejectUnauthorized: boolean; ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string };
   observer: RelayObserver;
+  /** While set, neither leg is read (the session's recording is behind the stream). */
+  hold?: ReadHold;
   handshakeTimeoutMs?: number;
 }
 
@@ -140,7 +143,7 @@ export function relayWebSocket(options: WebSocketRelayOptions): Promise<RelaySta
       server.handleUpgrade(req, socket, head, (client) => {
         settled = true;
         resolve({ upgraded: true, protocol: chosen });
-        pipe(client, upstream, chosen, observer);
+        pipe(client, upstream, chosen, observer, options.hold);
       });
     });
   });
@@ -188,11 +191,12 @@ class SubprotocolNames {
   }
 }
 
-function pipe(client: WebSocket, upstream: WebSocket, protocol: string, observer: RelayObserver): void {
+function pipe(client: WebSocket, upstream: WebSocket, protocol: string, observer: RelayObserver, hold: ReadHold | undefined): void {
   let ended = false;
   const end = (by: 'client' | 'upstream' | 'error' | 'airlock', code: number, reason: string, error?: string) => {
     if (ended) return;
     ended = true;
+    unwatch?.();
     let recorded: void | Promise<void>;
     try {
       recorded = observer.closed({ by, code, reason, ...(error ? { error } : {}) });
@@ -206,6 +210,9 @@ function pipe(client: WebSocket, upstream: WebSocket, protocol: string, observer
     const close = (ws: WebSocket) => {
       if (ws.readyState === WebSocket.OPEN) ws.close(sendable, reason.slice(0, 120));
       else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      // A leg paused for back-pressure must read again, or it never sees the peer's close frame
+      // and lingers until ws gives up on the closing handshake.
+      if (ws.isPaused) ws.resume();
     };
     close(upstream);
     if (recorded instanceof Promise) void recorded.then(() => close(client), () => close(client));
@@ -214,16 +221,24 @@ function pipe(client: WebSocket, upstream: WebSocket, protocol: string, observer
   const target = (direction: RelayDirection) => (direction === 'client-to-upstream' ? upstream : client);
   const source = (direction: RelayDirection) => (direction === 'client-to-upstream' ? client : upstream);
   // Back-pressure: when a leg cannot write as fast as the other reads, stop reading the other
-  // leg until the backlog drains, so a fast producer never piles its output up in airlock.
+  // leg until the backlog drains, so a fast producer never piles its output up in airlock. The
+  // hold (the recording is behind) stops both legs; a leg reads again when neither applies.
   const inject: Inject = (direction, data, binary) => {
     const to = target(direction);
     if (ended || to.readyState !== WebSocket.OPEN) return;
     to.send(data, { binary }, () => {
       const from = source(direction);
-      if (from.isPaused && to.bufferedAmount < LOW_WATER_BYTES) from.resume();
+      if (from.isPaused && to.bufferedAmount < LOW_WATER_BYTES && !hold?.held) from.resume();
     });
     if (to.bufferedAmount > HIGH_WATER_BYTES) source(direction).pause();
   };
+  const unwatch = hold?.watch((held) => {
+    for (const direction of ['client-to-upstream', 'upstream-to-client'] as const) {
+      const from = source(direction);
+      if (held) from.pause();
+      else if (from.isPaused && target(direction).bufferedAmount < LOW_WATER_BYTES) from.resume();
+    }
+  });
   const relay = (from: WebSocket, direction: RelayDirection) => {
     from.on('message', (data, binary) => {
       let out: Buffer | null;
@@ -236,6 +251,7 @@ function pipe(client: WebSocket, upstream: WebSocket, protocol: string, observer
       if (out !== null) inject(direction, out, binary);
     });
   };
+  if (hold?.held) for (const ws of [client, upstream]) ws.pause();
   observer.open(protocol, inject, (code, reason) => end('airlock', code, reason));
   relay(client, 'client-to-upstream');
   relay(upstream, 'upstream-to-client');
