@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLedgerReader } from '../../../src/ledger/index.js';
@@ -83,8 +83,15 @@ test('a second start resumes the same chain, and the ledger names every start, s
 test('the next steps printed by a start on moved listeners and a data dir with a space work when pasted into a shell', { skip: missingKubectl(33) }, async (t) => {
   const cwd = mkdtempSync(join(tmpdir(), 'airlock-next-steps-'));
   t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  // A policy file of its own, so "try the policy" must name it to show what is in force.
+  mkdirSync(join(cwd, 'my config'));
+  writeFileSync(
+    join(cwd, 'my config', 'my policy.yaml'),
+    'default: allow\nrules:\n  - name: custom-guard\n    match: request.protocol == "kubernetes" && request.verb == "delete" && request.resource == "namespaces"\n    effect: deny\n    message: no namespace deletes here\n',
+  );
+  writeFileSync(join(cwd, 'my config', 'airlock.yaml'), 'policy: ./my policy.yaml\n');
   // Port 0 for both: the printed commands must carry what this start was given and what it got.
-  const server = startCli(['start', '--data', join(cwd, 'my data'), '--admin', '127.0.0.1:0', '--listen', '127.0.0.1:0'], { cwd });
+  const server = startCli(['start', '--config', join(cwd, 'my config', 'airlock.yaml'), '--data', join(cwd, 'my data'), '--admin', '127.0.0.1:0', '--listen', '127.0.0.1:0'], { cwd });
   t.after(() => server.stop('SIGKILL'));
   await server.waitFor(/Stop with Ctrl-C/);
   const banner = server.output();
@@ -111,6 +118,9 @@ test('the next steps printed by a start on moved listeners and a data dir with a
   const direct = await kubectl.run(['get', 'namespaces', '--token', token], { env: { KUBECONFIG: join(cwd, 'agent.kubeconfig') } });
   assert.equal(direct.code, 0, `a token minted by the printed command is accepted: ${direct.stderr}`);
   assert.match(sh(step('verify the ledger')), /ledger verified: ok/);
+  const decided = sh(step('try the policy'));
+  assert.match(decided, /effect:\s+deny/);
+  assert.match(decided, /rules:\s+custom-guard/, 'the policy in force, not the embedded one');
 });
 
 test('a second airlock start on the same data directory is refused, and the running one keeps serving and recording', async (t) => {
