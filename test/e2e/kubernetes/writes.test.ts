@@ -85,6 +85,23 @@ describe('writes through airlock with real kubectl', { concurrency: true }, () =
 
   const storedData = (name: string) => (h.fake.get('secrets', name, 'default') as SecretLike | undefined)?.data;
 
+  it('kubectl 1.33: create deployment sends a protobuf Deployment; airlock decides and records the JSON object the cluster reads from it', { skip: missingKubectl(33) }, async () => {
+    const created = await clients.get(33)!.run(['create', 'deployment', 'typed-web', '--image=registry.example/web:1.0', '--port=8080', '--replicas=2']);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /deployment.apps\/typed-web created/);
+    const stored = h.fake.get('deployments.apps', 'typed-web', 'default') as { spec?: { replicas?: number; template?: { spec?: { containers?: Array<{ image?: string; ports?: unknown }> } } } } | undefined;
+    assert.equal(stored?.spec?.replicas, 2);
+    assert.deepEqual(stored?.spec?.template?.spec?.containers?.map((c) => [c.image, c.ports]), [['registry.example/web:1.0', [{ containerPort: 8080 }]]]);
+    // A protobuf body is read through the cluster's dry run of the same request, then forwarded as sent.
+    const posts = h.fake.received.filter((r) => r.method === 'POST' && r.path === '/apis/apps/v1/namespaces/default/deployments' && r.body.includes(Buffer.from('typed-web')));
+    assert.deepEqual(posts.map((r) => `${r.query.get('dryRun') ?? 'real'} ${r.headers['content-type']?.[0]}`), ['All application/vnd.kubernetes.protobuf', 'real application/vnd.kubernetes.protobuf']);
+    const request = (await h.entries()).findLast((e) => e.type === 'request' && e.action?.resource === 'deployments' && e.action?.name === undefined && String(e.request?.inline ?? '').includes('typed-web'));
+    assert.ok(request, 'the create is recorded with its body');
+    const recorded = JSON.parse(String(request.request!.inline)) as { kind?: string; spec?: { template?: { spec?: { containers?: Array<{ image?: string }> } } } };
+    assert.equal(recorded.kind, 'Deployment', 'recorded as the JSON object, not protobuf bytes');
+    assert.equal(recorded.spec?.template?.spec?.containers?.[0]?.image, 'registry.example/web:1.0');
+  });
+
   for (const minor of kubectlMinors) {
     it(`kubectl 1.${minor}: apply -f of a manifest creates its objects in the cluster`, { skip: missingKubectl(minor) }, async () => {
       const file = join(dir, `manifest-${minor}.yaml`);
