@@ -52,7 +52,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   });
   const streamRecordingHolds = new Counter({
     name: 'airlock_stream_recording_holds_total',
-    help: 'Times an exec, attach or port-forward stream stopped being read because its recording was more than 8 MiB behind the ledger (the disk is slower than the stream).',
+    help: 'Times an exec, attach or port-forward stream stopped being read because its recording was too far behind the ledger (8 MiB for the session, 64 MiB for all sessions): the disk is slower than the streams.',
     registers: [registry],
   });
   // Both series exist from the start, so an alert on refusals has something to compare with.

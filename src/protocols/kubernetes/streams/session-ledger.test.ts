@@ -1,13 +1,13 @@
 /**
  * SessionLedger against a recorder whose appends settle when the test says (a stand-in for a
  * ledger whose disk is slow): batches are handed over at once and in order, the hold is set past
- * the high-water mark and released below the low one, a refused batch ends the session once,
- * and the final entry comes after every batch.
+ * the high-water mark and released below the low one, sessions together stay within a shared
+ * budget, a refused batch ends the session once, and the final entry comes after every batch.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ResponseRecorder } from '../../../gateway/adapter.js';
-import { SessionLedger, terminalBatch } from './session-ledger.js';
+import { RecordingBudget, SessionLedger, terminalBatch } from './session-ledger.js';
 
 interface Append {
   kind: 'stream' | 'response';
@@ -63,6 +63,27 @@ describe('SessionLedger', () => {
     assert.equal(ledger.hold.held, false);
     assert.equal(ledger.waitingBytes, 0);
     assert.deepEqual(seen, [true, false]);
+  });
+
+  it('holds the sessions that add to a process-wide backlog over the budget, each under its own mark, and releases them together below the budget', async () => {
+    const { record, appends } = slowRecorder();
+    const budget = new RecordingBudget(100, 60);
+    const own = { highWater: 1000, lowWater: 500, budget };
+    const [a, b, c] = [0, 1, 2].map(() => new SessionLedger(record, { unrecorded: () => undefined, ...own }));
+    void a!.batch(batchOf(40), {});
+    void b!.batch(batchOf(40), {});
+    assert.deepEqual([a!.hold.held, b!.hold.held], [false, false], '80 bytes in all: under the budget');
+    void c!.batch(batchOf(40), {});
+    assert.deepEqual([a!.hold.held, b!.hold.held, c!.hold.held], [false, false, true], 'the session that went over is held');
+    void a!.batch(batchOf(10), {});
+    assert.equal(a!.hold.held, true, 'so is the next one that adds while over');
+    assert.equal(budget.waitingBytes, 130);
+    appends[0]!.settle(true);
+    await tick();
+    assert.deepEqual([a!.hold.held, c!.hold.held], [true, true], '90 bytes still wait: above the low mark');
+    appends[1]!.settle(true);
+    await tick();
+    assert.deepEqual([a!.hold.held, b!.hold.held, c!.hold.held], [false, false, false], '50 bytes: under the low mark, every held session reads again');
   });
 
   it('calls unrecorded once when the ledger refuses batches, rejects each refused batch, and still releases the hold', async () => {

@@ -9,7 +9,8 @@
  *   bytes the session's ReadHold is set and the relay stops reading both legs; below `lowWater`
  *   it reads again. A stream faster than the disk therefore waits for the disk instead of piling
  *   its recording up in airlock's memory (a `cat` of a large file would otherwise grow the
- *   process by the size of the file).
+ *   process by the size of the file). All sessions together also share a budget
+ *   (RecordingBudget), so many fast sessions at once stay bounded too.
  * - The first batch the ledger refuses calls `unrecorded` once: the forwarder ends the session
  *   (fail closed). `end` appends the session's final entry after every batch before it has
  *   settled, so the final entry is the last of the session.
@@ -21,6 +22,54 @@ import type { Detector } from '../../../masking/detectors/detector.js';
 export const RECORDING_HIGH_WATER_BYTES = 8 * 1024 * 1024;
 /** Below this many waiting bytes a held relay reads again. */
 export const RECORDING_LOW_WATER_BYTES = 2 * 1024 * 1024;
+/** Bytes of all sessions' recordings that may wait for the ledger before the sessions adding to them are held. */
+export const RECORDING_BUDGET_HIGH_BYTES = 64 * 1024 * 1024;
+/** Below this many bytes waiting in all, sessions held for the budget read again. */
+export const RECORDING_BUDGET_LOW_BYTES = 32 * 1024 * 1024;
+
+/**
+ * RecordingBudget bounds what all of a process's stream sessions together may have waiting for
+ * the ledger: many fast sessions at once would each stay under their own mark and still add up.
+ * A session that adds a batch while the total is over `high` is held; the sessions it held read
+ * again once the total is below `low`.
+ */
+export class RecordingBudget {
+  #waiting = 0;
+  readonly #held = new Set<() => void>();
+
+  constructor(
+    readonly high = RECORDING_BUDGET_HIGH_BYTES,
+    readonly low = RECORDING_BUDGET_LOW_BYTES,
+  ) {}
+
+  /** Bytes of all sessions waiting for the ledger. */
+  get waitingBytes(): number {
+    return this.#waiting;
+  }
+
+  /** add counts a batch; true when the total is now over the mark and its session must be held. */
+  add(size: number): boolean {
+    this.#waiting += size;
+    return this.#waiting > this.high;
+  }
+
+  /** settle uncounts a batch; below the low mark every session held for the budget is released. */
+  settle(size: number): void {
+    this.#waiting -= size;
+    if (this.#waiting >= this.low || this.#held.size === 0) return;
+    const release = [...this.#held];
+    this.#held.clear();
+    for (const r of release) r();
+  }
+
+  /** wait registers a held session's release. */
+  wait(release: () => void): void {
+    this.#held.add(release);
+  }
+}
+
+/** The budget every session shares unless a test gives it its own. */
+const processBudget = new RecordingBudget();
 
 /**
  * ReadHold: one reason for a relay to stop reading both of its legs for a while. The relay
@@ -62,6 +111,8 @@ export interface SessionLedgerOptions {
   onHold?: () => void;
   highWater?: number;
   lowWater?: number;
+  /** Shared by all sessions of the process by default. */
+  budget?: RecordingBudget;
 }
 
 /** A body of a stream entry, as the recorder takes it. */
@@ -82,16 +133,21 @@ export class SessionLedger {
   readonly #options: SessionLedgerOptions;
   readonly #high: number;
   readonly #low: number;
+  readonly #budget: RecordingBudget;
   /** The last append handed to the ledger; settles after every one before it. */
   #last: Promise<unknown> = Promise.resolve();
   #waiting = 0;
   #failed = false;
+  /** Held for this session's own backlog, and for the process's budget. */
+  #heldForSelf = false;
+  #heldForBudget = false;
 
   constructor(record: ResponseRecorder, options: SessionLedgerOptions) {
     this.#record = record;
     this.#options = options;
     this.#high = options.highWater ?? RECORDING_HIGH_WATER_BYTES;
     this.#low = options.lowWater ?? RECORDING_LOW_WATER_BYTES;
+    this.#budget = options.budget ?? processBudget;
   }
 
   /** Bytes handed to the ledger and not yet durable. */
@@ -106,10 +162,15 @@ export class SessionLedger {
   batch(body: SessionBatch, data: Record<string, unknown>): Promise<void> {
     const size = Buffer.byteLength(body.body);
     this.#waiting += size;
-    if (this.#waiting > this.#high && !this.hold.held) {
-      this.hold.set(true);
-      this.#options.onHold?.();
+    if (this.#waiting > this.#high) this.#heldForSelf = true;
+    if (this.#budget.add(size) && !this.#heldForBudget) {
+      this.#heldForBudget = true;
+      this.#budget.wait(() => {
+        this.#heldForBudget = false;
+        this.#update();
+      });
     }
+    this.#update();
     const appended = this.#record.stream({ body, data }).then(
       () => this.#settled(size),
       (err: unknown) => {
@@ -142,6 +203,14 @@ export class SessionLedger {
 
   #settled(size: number): void {
     this.#waiting -= size;
-    if (this.hold.held && this.#waiting < this.#low) this.hold.set(false);
+    if (this.#waiting < this.#low) this.#heldForSelf = false;
+    this.#update();
+    this.#budget.settle(size);
+  }
+
+  #update(): void {
+    const held = this.#heldForSelf || this.#heldForBudget;
+    if (held && !this.hold.held) this.#options.onHold?.();
+    this.hold.set(held);
   }
 }
