@@ -129,7 +129,7 @@ function banner(runtime: AirlockRuntime, options: ConfigOptions, sandboxUrl?: st
   lines.push(`  follow the ledger:           npx airlock audit tail${ledgerFlags}`);
   lines.push(`  verify the ledger:           npx airlock audit verify${ledgerFlags}`);
   // The policy in force (its file, when one was given) and a connection this airlock has.
-  const policyFlag = policy.file ? ` --policy ${shellWord(policy.file)}` : '';
+  const policyFlag = config.policy !== undefined ? ` --policy ${shellWord(config.policy)}` : '';
   const request = JSON.stringify({ protocol: 'kubernetes', connection: kube?.connections[0] ?? 'default', verb: 'delete', resource: 'namespaces', name: 'kube-system' });
   lines.push(`  try the policy:              npx airlock policy eval${policyFlag} --request ${shellWord(request)}`);
   lines.push('', 'Stop with Ctrl-C.', '');

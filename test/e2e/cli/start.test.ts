@@ -29,6 +29,12 @@ test('airlock start runs on embedded defaults, prints where it listens, and publ
   assert.match(banner, new RegExp(`admin server\\s+http://127\\.0\\.0\\.1:${adminPort}`));
   assert.match(banner, /ledger\s+.*\.airlock\/ledger\.db \(SQLite, chain main\)/);
   assert.match(banner, /airlock token mint .*--subject agent:deploy-bot/);
+  // "try the policy" evaluates the embedded policy, on a connection this airlock has.
+  const tryPolicy = /try the policy:\s+npx airlock (.*)$/m.exec(banner)?.[1];
+  assert.ok(tryPolicy, banner);
+  const decided = spawnSync('/bin/sh', ['-c', `"${process.execPath}" "${airlockBin}" ${tryPolicy}`], { cwd, encoding: 'utf8' });
+  assert.equal(decided.status, 0, `${tryPolicy}\n${decided.stdout}${decided.stderr}`);
+  assert.match(decided.stdout, /rules:\s+protect-system-namespaces/);
 
   const base = `http://${admin}`;
   assert.equal((await fetch(`${base}/healthz`)).status, 200);
