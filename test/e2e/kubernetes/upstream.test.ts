@@ -48,6 +48,21 @@ describe('what the cluster receives from airlock', { concurrency: true }, () => 
     });
   }
 
+  it('kubectl 1.33: a caller and groups named outside ASCII reach the cluster as named (UTF-8, as client-go sends them)', { skip: missingKubectl(33) }, async () => {
+    const subject = 'agent:josé';
+    const kubeconfig = await h.writeKubeconfig(dir, { subject, groups: ['équipe-日本', 'ops'] });
+    const kubectl = kubectlClient(33, { home: mkdtempSync(join(dir, 'home-')), kubeconfig })!;
+    const whoami = await kubectl.run(['auth', 'whoami', '-o', 'json']);
+    assert.equal(whoami.code, 0, whoami.stderr);
+    assert.deepEqual(JSON.parse(whoami.stdout).status.userInfo, { username: subject, groups: ['équipe-日本', 'ops', 'system:authenticated'] });
+    const pods = await kubectl.run(['get', 'pods']);
+    assert.equal(pods.code, 0, pods.stderr);
+    // On the wire: the UTF-8 bytes of each name (Node shows them to the fake as Latin-1 characters).
+    const wire = h.fake.received.filter((r) => r.headers['impersonate-user']?.[0] === Buffer.from(subject).toString('latin1'));
+    assert.ok(wire.length >= 2, 'both requests arrived as the caller');
+    assert.deepEqual(wire[0]!.headers['impersonate-group'], [Buffer.from('équipe-日本').toString('latin1'), 'ops']);
+  });
+
   it('kubectl 1.33: the cluster gets airlock\'s credential, the caller\'s impersonation, and Audit-IDs that are ledger entry ids', { skip: missingKubectl(33) }, async () => {
     const subject = 'agent:upstream-headers';
     const token = await h.mintToken(subject, ['ci', 'ops']);

@@ -120,6 +120,25 @@ describe('impersonationHeaders', () => {
     assert.throws(() => impersonationHeaders(serviceAccount, base, { connection: 'staging' }), (err: unknown) => isAirlockError(err, 'AIRLOCK_INPUT_INVALID'));
   });
 
+  it('names outside ASCII travel as their UTF-8 bytes, as client-go sends them; ASCII names are unchanged', () => {
+    const headers = impersonationHeaders({ ...agent, subject: 'agent:josé', groups: ['équipe-日本', 'ci'] }, { ...base, extra: true });
+    const wire = (v: string) => Buffer.from(v, 'latin1').toString('utf8');
+    assert.equal(wire(headers['impersonate-user'] as string), 'agent:josé');
+    assert.deepEqual((headers['impersonate-group'] as string[]).map(wire), ['équipe-日本', 'ci']);
+    assert.equal((headers['impersonate-group'] as string[])[1], 'ci');
+    // Every character is one byte on the wire (Node writes header strings as Latin-1).
+    assert.ok(Object.values(headers).flat().every((v) => /^[\x20-\xff]*$/.test(v)));
+  });
+
+  it('a name with a control character cannot be a header: refused with AIRLOCK_INPUT_INVALID naming the field', () => {
+    for (const [identity, field] of [
+      [{ ...agent, groups: ['ops\r\nimpersonate-group: system:masters'] }, 'group'],
+      [{ ...agent, subject: 'agent:a\u0000b' }, 'user'],
+    ] as const) {
+      assert.throws(() => impersonationHeaders(identity, base), (err: unknown) => isAirlockError(err, 'AIRLOCK_INPUT_INVALID') && err.message.includes(`impersonate a ${field} whose name has a control character`));
+    }
+  });
+
   it('never puts the token itself in a header (only its id)', () => {
     const headers = impersonationHeaders(agent, { ...base, uid: true, extra: true });
     assert.ok(Object.values(headers).flat().every((v) => !v.includes('eyJ')));

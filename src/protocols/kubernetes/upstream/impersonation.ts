@@ -19,6 +19,13 @@
  *   exactly as client-go's `headerKeyEscape` does (the apiserver lower-cases and
  *   percent-unescapes them).
  *
+ * Header values carry the UTF-8 bytes of each name, as client-go sends a Go string, so a user
+ * `josé` or a group `équipe-日本` from an IdP reaches the cluster's RBAC and audit log as it was
+ * named. Node writes header strings as Latin-1, so each value is returned as the "binary
+ * string" of its UTF-8 bytes (`headerValueOf`). A name with a control character (CR, LF, NUL …)
+ * cannot be put in a header at all: client-go refuses it too, and so does airlock, with
+ * AIRLOCK_INPUT_INVALID naming the field.
+ *
  * Identities that came from this cluster's own TokenReview (`via: 'kubernetes'`) keep their
  * names unprefixed: `system:serviceaccount:<ns>:<name>` and its groups are the cluster's own
  * names, and a prefix would make them someone else. Mode `fixed` sends no headers at all.
@@ -79,15 +86,30 @@ export function impersonationHeaders(
   for (const group of [...callerGroups, ...mapping.groups]) {
     if (group !== authenticatedGroup && !groups.includes(group)) groups.push(group);
   }
-  const headers: Record<string, string | string[]> = { 'impersonate-user': userPrefix + identity.subject };
-  if (groups.length > 0) headers['impersonate-group'] = groups;
+  const headers: Record<string, string | string[]> = { 'impersonate-user': headerValueOf('user', userPrefix + identity.subject) };
+  if (groups.length > 0) headers['impersonate-group'] = groups.map((g) => headerValueOf('group', g));
   if (mapping.uid) headers['impersonate-uid'] = principalUid(identity);
   if (mapping.extra) {
-    headers[extraHeaderName(extraKeys.issuer)] = identity.issuer;
-    headers[extraHeaderName(extraKeys.tokenId)] = identity.tokenId;
+    headers[extraHeaderName(extraKeys.issuer)] = headerValueOf('issuer', identity.issuer);
+    headers[extraHeaderName(extraKeys.tokenId)] = headerValueOf('token id', identity.tokenId);
     headers[extraHeaderName(extraKeys.kind)] = identity.kind;
   }
   return headers;
+}
+
+/** Control characters an HTTP header value cannot carry (horizontal tab excepted, as in net/http). */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/**
+ * headerValueOf returns `value` as the Latin-1 string of its UTF-8 bytes, which Node writes to
+ * the wire as exactly those bytes; ASCII comes back unchanged. A control character is refused.
+ */
+export function headerValueOf(field: string, value: string): string {
+  if (CONTROL.test(value)) {
+    throw new AirlockError('AIRLOCK_INPUT_INVALID', `airlock cannot impersonate a ${field} whose name has a control character (${JSON.stringify(value)}): an HTTP header cannot carry it`);
+  }
+  return /^[ -~]*$/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
 }
 
 /** principalUid is the value of Impersonate-Uid: stable per (issuer, subject), see the module comment. */
