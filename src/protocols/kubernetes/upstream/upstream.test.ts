@@ -4,6 +4,7 @@
  * other than the address). Requests go through undici with the upstream's dispatcher.
  */
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -252,6 +253,16 @@ describe('openUpstream refusals', () => {
         return { url: fake.url, clientCert: join(dir, 'a.crt'), clientKey: join(dir, 'b.key') };
       },
       message: /client certificate .*a\.crt.* and key .*b\.key.* cannot be used together \(.*mismatch/,
+    },
+    {
+      name: 'a passphrase-protected client key is refused at open, saying to give it unencrypted',
+      upstream: () => {
+        const a = generateTestCertificates();
+        writeFileSync(join(dir, 'c.crt'), a.cert);
+        writeFileSync(join(dir, 'c.key'), createPrivateKey(a.key).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'not-here' }));
+        return { url: fake.url, clientCert: join(dir, 'c.crt'), clientKey: join(dir, 'c.key') };
+      },
+      message: /the client key \(file .*c\.key\) is encrypted with a passphrase; give airlock the key unencrypted/,
     },
     { name: 'in-cluster outside a pod says what to use instead', upstream: () => ({ inCluster: true }), opts: { env: {} }, message: /not running in a pod.*`url`.*`kubeconfig`/ },
     { name: 'in-cluster without the mounted CA names the file', upstream: () => ({ inCluster: true }), opts: { env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' }, inClusterRoot: '/nonexistent-sa' }, message: /in-cluster CA \(ca\.crt\) file \/nonexistent-sa\/ca\.crt cannot be read/ },

@@ -190,6 +190,10 @@ function checkTlsMaterial(connection: string, target: UpstreamTarget): void {
     }
   }
   if (target.clientCert && target.clientKey) {
+    // client-go cannot use a passphrase-protected key either; say so rather than "bad decrypt".
+    if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRYPTED/m.test(target.clientKey.data.toString('latin1'))) {
+      throw upstreamError(connection, `the client key (${target.clientKey.from}) is encrypted with a passphrase; give airlock the key unencrypted (e.g. openssl pkey -in KEY -out KEY.plain) and protect the file instead`);
+    }
     try {
       createSecureContext({ cert: target.clientCert.data, key: target.clientKey.data });
     } catch (err) {
