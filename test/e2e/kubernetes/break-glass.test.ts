@@ -64,3 +64,66 @@ describe('the ledger after a break-glass read', () => {
     }
   });
 });
+
+// The Helm recipe of docs/kubernetes.md: Helm keeps each release (with the chart's values) in a
+// Secret labelled owner=helm and named sh.helm.release.v1.<release>.v<revision>; masked, Helm
+// cannot read its own records. The recipe unmasks exactly those reads, for the deployers.
+const helmRecipe = `${defaultPolicySource.trimEnd()}
+  - name: helm-reads-its-releases
+    match: |
+      request.resource == "secrets" && "deployers" in identity.groups
+      && ((request.verb in ["list", "watch"] && has(request.labelSelector) && request.labelSelector.matches("(^|,)owner=helm(,|$)"))
+        || (request.verb == "get" && has(request.name) && request.name.startsWith("sh.helm.release.v1.")))
+    effect: allow
+    message: Helm reads its release records
+    unmask: [secrets]
+`;
+
+describe('the Helm recipe: Helm reads its release Secrets in the clear, nothing else is unmasked', () => {
+  let h: GatewayHarness;
+  const release = Buffer.from('H4sIAAAAAAAA/helm-release-record-for-the-test').toString('base64');
+  before(async () => {
+    h = await startGatewayHarness({ policy: helmRecipe });
+    h.fake.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'helm.sh/release.v1',
+      metadata: { name: 'sh.helm.release.v1.web.v1', namespace: 'default', labels: { owner: 'helm', name: 'web', status: 'deployed', version: '1' } },
+      data: { release },
+    });
+    h.fake.put({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'lookalike', namespace: 'default', labels: { notowner: 'helm' } }, data: { release } });
+  });
+  after(() => h?.close());
+
+  const secrets = (query: string) => `/k8s/${h.connection}/api/v1/namespaces/default/secrets${query}`;
+  const values = (body: string): string[] => {
+    const doc = JSON.parse(body) as { items?: Array<{ data?: Record<string, string> }>; data?: Record<string, string> };
+    return (doc.items ?? [doc]).flatMap((s) => Object.values(s.data ?? {}));
+  };
+
+  it('a deployer lists (owner=helm) and gets (sh.helm.release.v1.*) release records in the clear', async () => {
+    const token = await h.mintToken('agent:helm', ['deployers']);
+    const listed = await h.request(secrets('?labelSelector=owner%3Dhelm%2Cname%3Dweb'), { token });
+    assert.equal(listed.status, 200, listed.body);
+    assert.deepEqual(values(listed.body), [release]);
+    const got = await h.request(secrets('/sh.helm.release.v1.web.v1'), { token });
+    assert.deepEqual(values(got.body), [release]);
+    const granted = (await h.entries()).filter((e) => e.type === 'request' && e.identity?.subject === 'agent:helm');
+    assert.ok(granted.every((e) => e.decision?.rules?.includes('helm-reads-its-releases') && e.decision.unmasked?.includes('secrets')));
+  });
+
+  it('other Secrets, look-alike selectors and other callers stay masked', async () => {
+    const deployer = await h.mintToken('agent:helm', ['deployers']);
+    const masked = (body: string) => values(body).every((v) => /^airlock-masked:[0-9a-f]{12}$/.test(Buffer.from(v, 'base64').toString('utf8')));
+    for (const [what, path, token] of [
+      ['a Secret that is not a release', secrets('/db-credentials'), deployer],
+      ['a selector that only contains owner=helm', secrets('?labelSelector=notowner%3Dhelm'), deployer],
+      ['an unfiltered list', secrets(''), deployer],
+      ['a caller outside the deployers', secrets('?labelSelector=owner%3Dhelm'), await h.mintToken('agent:bot', ['ci'])],
+    ] as const) {
+      const res = await h.request(path, { token });
+      assert.equal(res.status, 200, `${what}: ${res.body}`);
+      assert.ok(values(res.body).length > 0 && masked(res.body), `${what}: masked`);
+    }
+  });
+});
