@@ -131,10 +131,11 @@ describe('impersonationHeaders', () => {
   });
 
   it('a name with a control character cannot be a header: refused with AIRLOCK_INPUT_INVALID naming the field', () => {
-    for (const [identity, field] of [
+    const cases: Array<[Identity, string]> = [
       [{ ...agent, groups: ['ops\r\nimpersonate-group: system:masters'] }, 'group'],
       [{ ...agent, subject: 'agent:a\u0000b' }, 'user'],
-    ] as const) {
+    ];
+    for (const [identity, field] of cases) {
       assert.throws(() => impersonationHeaders(identity, base), (err: unknown) => isAirlockError(err, 'AIRLOCK_INPUT_INVALID') && err.message.includes(`impersonate a ${field} whose name has a control character`));
     }
   });
