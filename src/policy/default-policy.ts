@@ -28,10 +28,10 @@ rules:
   - name: no-shell-in-kube-system
     match: |
       request.protocol == "kubernetes" && has(request.subresource)
-      && request.subresource in ["exec", "attach", "portforward"]
+      && request.subresource in ["exec", "attach", "portforward", "ephemeralcontainers"]
       && has(request.namespace) && request.namespace == "kube-system"
     effect: deny
-    message: exec, attach and port-forward into kube-system are not allowed through airlock
+    message: exec, attach, port-forward and debug containers into kube-system are not allowed through airlock
 
   - name: privileged-pods-need-approval
     match: |
@@ -39,13 +39,16 @@ rules:
       && request.verb in ["create", "update", "patch"] && has(object.spec)
       && ((has(object.spec.hostNetwork) && object.spec.hostNetwork == true)
       || (has(object.spec.hostPID) && object.spec.hostPID == true)
+      || (has(object.spec.hostIPC) && object.spec.hostIPC == true)
       || (has(object.spec.volumes) && object.spec.volumes.exists(v, has(v.hostPath)))
       || (has(object.spec.containers) && object.spec.containers.exists(c,
             has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true))
       || (has(object.spec.initContainers) && object.spec.initContainers.exists(c,
+            has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true))
+      || (has(object.spec.ephemeralContainers) && object.spec.ephemeralContainers.exists(c,
             has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true)))
     effect: review
-    message: privileged pods (privileged containers, host network or PID, hostPath volumes) need an approval
+    message: privileged pods (privileged containers, also debug containers; host network, PID or IPC; hostPath volumes) need an approval
 
   - name: privileged-workloads-need-approval
     match: |
@@ -55,8 +58,11 @@ rules:
       && has(object.spec) && has(object.spec.template) && has(object.spec.template.spec)
       && ((has(object.spec.template.spec.hostNetwork) && object.spec.template.spec.hostNetwork == true)
       || (has(object.spec.template.spec.hostPID) && object.spec.template.spec.hostPID == true)
+      || (has(object.spec.template.spec.hostIPC) && object.spec.template.spec.hostIPC == true)
       || (has(object.spec.template.spec.volumes) && object.spec.template.spec.volumes.exists(v, has(v.hostPath)))
       || (has(object.spec.template.spec.containers) && object.spec.template.spec.containers.exists(c,
+            has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true))
+      || (has(object.spec.template.spec.initContainers) && object.spec.template.spec.initContainers.exists(c,
             has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true)))
     effect: review
     message: workloads that run privileged pods need an approval

@@ -5,7 +5,8 @@
  * else; a privileged pod — however it is written (create, apply, server-side apply, a
  * strategic-merge patch) — is caught by the object-aware `review` rule: it waits for approval
  * (the approval request shows the cluster's dry run), and an approver's denial reaches kubectl as
- * Forbidden with the reason, recorded as a review.
+ * Forbidden with the reason, recorded as a review. So does a privileged `kubectl debug` container,
+ * and a debug container in kube-system is refused like a shell there.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -107,6 +108,37 @@ describe('policy refusals through airlock with real kubectl (default policy)', {
       );
     });
   }
+
+  it('kubectl 1.33: debug adds a plain debug container; a privileged one (--profile=sysadmin) waits for approval and the denial stops it; in kube-system it is refused', { skip: missingKubectl(33) }, async () => {
+    const kubectl = clients.get(33)!;
+    const pod = 'web-7d4b9c6f5-q7w4z';
+    const debugContainers = () => ((h.fake.get('pods', pod, 'default') as { spec?: { ephemeralContainers?: Array<{ securityContext?: { privileged?: boolean } }> } } | undefined)?.spec?.ephemeralContainers ?? []);
+    const plain = await kubectl.run(['debug', pod, '--image=busybox:1.36', '--profile=general', '--', 'true']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(debugContainers().length, 1, 'the plain debug container was added');
+
+    const running = kubectl.run(['debug', pod, '--image=busybox:1.36', '--profile=sysadmin', '--', 'true']);
+    const requested = await h.waitForEntry(
+      (e) => e.type === 'approval.requested' && String((e.data?.approval as ApprovalRequest | undefined)?.request.summary).includes('ephemeralcontainers'),
+      'the approval request for the privileged debug container',
+    );
+    const approval = requested.data!.approval as ApprovalRequest;
+    assert.deepEqual(approval.rules, ['privileged-pods-need-approval']);
+    await h.runtime.approvals.deny(approval.id, reviewer, 'no privileged debugging in this window');
+    const denied = await running;
+    assert.equal(denied.code, 1, denied.stdout);
+    assert.match(denied.stderr, new RegExp(`Error from server \\(Forbidden\\): .*approval ${approval.id} was denied by human:reviewer: no privileged debugging in this window`));
+    assert.deepEqual(debugContainers().map((c) => c.securityContext?.privileged ?? false), [false], 'no privileged debug container was added');
+
+    h.fake.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'coredns-debug-target', namespace: 'kube-system' }, spec: { securityContext: {}, containers: [{ name: 'coredns', image: 'coredns:1.11' }] } });
+    const system = await kubectl.run(['debug', '-n', 'kube-system', 'coredns-debug-target', '--image=busybox:1.36', '--profile=general', '--', 'true']);
+    assert.equal(system.code, 1, system.stdout);
+    assert.match(system.stderr, /Error from server \(Forbidden\): .*no-shell-in-kube-system/);
+    // Only the dry run that shows policy the patched pod reached the cluster; it persists nothing.
+    const patches = h.fake.received.filter((r) => r.method === 'PATCH' && r.path.startsWith('/api/v1/namespaces/kube-system/'));
+    assert.ok(patches.every((r) => r.query.get('dryRun') === 'All'), `only dry runs in kube-system: ${patches.map((r) => r.url).join(', ')}`);
+    assert.equal((h.fake.get('pods', 'coredns-debug-target', 'kube-system') as { spec?: { ephemeralContainers?: unknown[] } }).spec?.ephemeralContainers, undefined, 'no debug container in kube-system');
+  });
 
   for (const row of reviewRows) {
     it(`kubectl 1.${row.minor}: a privileged pod by ${row.name} waits for approval; the denial reaches kubectl as Forbidden and is recorded as a review`, { skip: missingKubectl(row.minor) }, async () => {
