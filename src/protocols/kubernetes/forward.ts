@@ -9,6 +9,8 @@
  *   timeouts. The closing response entry sums them up.
  * - Secrets are masked on the way back unless policy decided the caller may see them.
  * - Container logs are masked with the gateway's stream detectors plus those the decision adds.
+ * - A TokenRequest's minted token is masked like a Secret value; a TokenReview's token is kept
+ *   out of the record (token-objects.ts).
  * Upstream failures become a Status (502/503/504) when nothing was sent yet; otherwise the
  * client connection is cut, because a half-sent body cannot carry an error.
  */
@@ -28,6 +30,7 @@ import { ResponseCapture } from './response-capture.js';
 import { badGateway, gatewayTimeout, serviceUnavailable, type StatusResponse } from './status.js';
 import { isAirlockError } from '../../errors.js';
 import { clientHeaders, upstreamHeaders } from './upstream-headers.js';
+import { maskTokenBody, tokenSectionOf, type TokenSection } from './token-objects.js';
 import { upstreamPath } from './upstream/index.js';
 import { noteMaskDetectors, requestDetectors } from './streams/request-detectors.js';
 
@@ -102,6 +105,34 @@ function transcoder(forClient: SecretMasker | undefined, forRecord: SecretMasker
   return { step: (chunk) => ({ client: chunk, record: chunk }), flush: () => ({ client: empty, record: empty }) };
 }
 
+/** The largest answer read whole to mask a token in it (a TokenRequest answer is about 1 KiB). */
+const TOKEN_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * tokenTranscoder reads a TokenRequest or TokenReview answer whole and masks its token: always
+ * in the record, and for the client when `forClient`. An answer that is too large or not JSON is
+ * not released (fail closed).
+ */
+function tokenTranscoder(section: TokenSection, options: { forClient: boolean; placeholder: Placeholder }): Transcode {
+  const empty = Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  return {
+    step: (chunk) => {
+      size += chunk.length;
+      if (size > TOKEN_BODY_LIMIT) throw new Error(`the cluster's token answer is larger than ${TOKEN_BODY_LIMIT} bytes`);
+      chunks.push(chunk);
+      return { client: empty, record: empty };
+    },
+    flush: () => {
+      const body = Buffer.concat(chunks, size);
+      const masked = maskTokenBody(body, section, options.placeholder);
+      if (!masked) throw new Error('the cluster answered a token request with a body that is not JSON, so its token could not be masked');
+      return { client: options.forClient ? masked : body, record: masked };
+    },
+  };
+}
+
 export async function forwardKubernetes(x: KubeExchange, gatewayRecord: ResponseRecorder, deps: ForwardDeps): Promise<void> {
   const { conn, info, req, res } = x;
   if (!conn || !info || x.target === undefined || !x.identity) throw new Error('forward needs the connection, request info and identity');
@@ -163,9 +194,14 @@ export async function forwardKubernetes(x: KubeExchange, gatewayRecord: Response
   const headers = clientHeaders(upstream.headers, decode || masker ? ['content-length', 'content-encoding'] : []);
   const capture = new ResponseCapture(deps.bodyLimit);
   const logs = isLog && upstream.statusCode < 300;
+  // A minted service-account token, or a reviewed one: never in the ledger, and masked for the caller unless policy says otherwise.
+  const tokens = upstream.statusCode < 300 ? tokenSectionOf(info) : undefined;
   const transcode = logs
     ? textTranscoder(createStreamMasker({ detectors: textDetectors, replacement: (kind) => `[masked ${kind}]` }))
-    : transcoder(masker, recordMasker);
+    : tokens
+      ? tokenTranscoder(tokens, { forClient: tokens === 'status' && x.decision?.mask?.secrets !== 'clear', placeholder: deps.placeholder })
+      : transcoder(masker, recordMasker);
+  if (tokens) delete headers['content-length'];
   if (logs) delete headers['content-length'];
 
   try {

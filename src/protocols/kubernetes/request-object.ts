@@ -19,6 +19,8 @@ import { refusal, type Refusal } from '../../gateway/exchange.js';
 import { bodyFormat, isPatchFormat, parseBody } from './body-format.js';
 import { dryRun } from './dry-run.js';
 import type { KubeExchange } from './kube-exchange.js';
+import type { RequestInfo } from './request-info.js';
+import { maskToken, tokenSectionOf } from './token-objects.js';
 
 export interface InterpretDeps {
   placeholder: Placeholder;
@@ -76,27 +78,18 @@ export async function interpretBody(x: KubeExchange, deps: InterpretDeps): Promi
   } else if (writesObject && !isPatchFormat(format)) {
     x.object = parsed;
   }
-  x.recordedRequest = recordedBody(parsed, isSecret, info.resource, contentType, format === 'protobuf', deps.placeholder);
+  x.recordedRequest = recordedBody(parsed, isSecret, info, contentType, format === 'protobuf', deps.placeholder);
   return undefined;
 }
 
 /** recordedBody is the ledger's copy: Secrets and tokens masked, protobuf replaced by its JSON form. */
-function recordedBody(parsed: unknown, isSecret: boolean, resource: string, contentType: string | undefined, fromProtobuf: boolean, placeholder: Placeholder): PayloadInput {
+function recordedBody(parsed: unknown, isSecret: boolean, info: RequestInfo, contentType: string | undefined, fromProtobuf: boolean, placeholder: Placeholder): PayloadInput {
   let value = isSecret ? maskSecretWriteBody(parsed, placeholder) : parsed;
-  if (resource === 'tokenreviews' || resource === 'token') value = redactTokens(value);
+  // A TokenReview's token, or the token a TokenRequest's dry run already answered.
+  const tokens = tokenSectionOf(info);
+  if (tokens) value = maskToken(value, tokens, placeholder);
   return {
     contentType: fromProtobuf ? 'application/json' : contentType ?? 'application/json',
     body: JSON.stringify(value ?? null),
   };
-}
-
-/** redactTokens hides `spec.token` (TokenReview) and `status.token` (TokenRequest) in a recorded copy. */
-function redactTokens(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  const copy = structuredClone(value) as Record<string, Record<string, unknown> | undefined>;
-  for (const key of ['spec', 'status'] as const) {
-    const section = copy[key];
-    if (section && typeof section.token === 'string') section.token = '[redacted]';
-  }
-  return copy;
 }

@@ -7,7 +7,7 @@
  *   other call (another name, another field, another body) has another;
  * - a one-line summary and the masked request;
  * - for writes, the cluster's dry-run of the request as the caller: what the object would become,
- *   Secret values masked.
+ *   Secret values and tokens masked.
  */
 import { jcs, sha256Hex } from '../../ledger/canonical.js';
 import type { Placeholder } from '../../masking/placeholder.js';
@@ -15,6 +15,7 @@ import { maskSecretWriteBody } from '../../masking/index.js';
 import type { ApprovalSubject } from '../../review/types.js';
 import { dryRun } from './dry-run.js';
 import type { KubeExchange } from './kube-exchange.js';
+import { maskToken, tokenSectionOf } from './token-objects.js';
 
 /** requestDigest is the SHA-256 (hex) the grant of an approval is bound to. */
 export function requestDigest(x: KubeExchange): string {
@@ -88,5 +89,7 @@ export async function reviewPreview(x: KubeExchange, deps: { placeholder: Placeh
     return { error: message };
   }
   const isSecret = info.apiGroup === '' && info.resource === 'secrets';
-  return { object: isSecret ? maskSecretWriteBody(result.object, deps.placeholder) : result.object };
+  const tokens = tokenSectionOf(info);
+  if (isSecret) return { object: maskSecretWriteBody(result.object, deps.placeholder) };
+  return { object: tokens ? maskToken(result.object, tokens, deps.placeholder) : result.object };
 }
