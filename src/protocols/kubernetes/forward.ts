@@ -8,7 +8,8 @@
  *   `stream` entry, then released, with back-pressure from the client to the cluster and no
  *   timeouts. The closing response entry sums them up.
  * - Secrets are masked on the way back unless policy decided the caller may see them.
- * - Container logs are masked with the gateway's stream detectors plus those the decision adds.
+ * - Container logs, and text a proxy request fetches from a pod, service or node, are masked with
+ *   the gateway's stream detectors plus those the decision adds.
  * - A TokenRequest's minted token is masked like a Secret value; a TokenReview's token is kept
  *   out of the record (token-objects.ts).
  * Upstream failures become a Status (502/503/504) when nothing was sent yet; otherwise the
@@ -29,6 +30,7 @@ import { isLongRunning } from './long-running.js';
 import { ResponseCapture } from './response-capture.js';
 import { badGateway, gatewayTimeout, serviceUnavailable, type StatusResponse } from './status.js';
 import { isAirlockError } from '../../errors.js';
+import { sha256Hex } from '../../ledger/canonical.js';
 import { clientHeaders, upstreamHeaders } from './upstream-headers.js';
 import { maskTokenBody, tokenSectionOf, type TokenSection } from './token-objects.js';
 import { upstreamPath } from './upstream/index.js';
@@ -105,6 +107,13 @@ function transcoder(forClient: SecretMasker | undefined, forRecord: SecretMasker
   return { step: (chunk) => ({ client: chunk, record: chunk }), flush: () => ({ client: empty, record: empty }) };
 }
 
+/** Media types of proxied answers that are not text: passed as they are (masking would corrupt them). */
+const BINARY = /^(?:image|audio|video|font)\/|^application\/(?:octet-stream|zip|gzip|x-gzip|x-tar|pdf|wasm|vnd\.kubernetes\.protobuf|protobuf|x-protobuf|grpc)\b/i;
+
+function isBinary(contentType: string | undefined): boolean {
+  return contentType !== undefined && BINARY.test(contentType.trim());
+}
+
 /** The largest answer read whole to mask a token in it (a TokenRequest answer is about 1 KiB). */
 const TOKEN_BODY_LIMIT = 1024 * 1024;
 
@@ -136,11 +145,13 @@ function tokenTranscoder(section: TokenSection, options: { forClient: boolean; p
 export async function forwardKubernetes(x: KubeExchange, gatewayRecord: ResponseRecorder, deps: ForwardDeps): Promise<void> {
   const { conn, info, req, res } = x;
   if (!conn || !info || x.target === undefined || !x.identity) throw new Error('forward needs the connection, request info and identity');
-  // Container logs carry whatever the application printed: the stream detectors mask them,
-  // with those the decision adds for this caller (named in the final entry when there are any).
+  // Container logs, and what a proxy fetches from inside the cluster (a pod's, a service's or a
+  // node's HTTP answer), carry whatever an application wrote: the stream detectors mask their
+  // text, with those the decision adds for this caller (named in the final entry when any).
   const isLog = info.subresource === 'log';
-  const textDetectors = isLog ? requestDetectors(deps.textDetectors, x.decision) : deps.textDetectors;
-  const record = isLog ? noteMaskDetectors(gatewayRecord, textDetectors, x.decision) : gatewayRecord;
+  const isProxy = info.subresource === 'proxy' || info.verb === 'proxy';
+  const textDetectors = isLog || isProxy ? requestDetectors(deps.textDetectors, x.decision) : deps.textDetectors;
+  const record = isLog || isProxy ? noteMaskDetectors(gatewayRecord, textDetectors, x.decision) : gatewayRecord;
   const longRunning = isLongRunning(info);
   const mask = masksSecrets(x);
   const abort = new AbortController();
@@ -193,7 +204,8 @@ export async function forwardKubernetes(x: KubeExchange, gatewayRecord: Response
   }
   const headers = clientHeaders(upstream.headers, decode || masker ? ['content-length', 'content-encoding'] : []);
   const capture = new ResponseCapture(deps.bodyLimit);
-  const logs = isLog && upstream.statusCode < 300;
+  // A proxied answer is masked unless it is plainly binary (masking would corrupt it); one without a type is read as text.
+  const logs = (isLog && upstream.statusCode < 300) || (isProxy && !isBinary(contentType));
   // A minted service-account token, or a reviewed one: never in the ledger, and masked for the caller unless policy says otherwise.
   const tokens = upstream.statusCode < 300 ? tokenSectionOf(info) : undefined;
   const transcode = logs
@@ -206,7 +218,9 @@ export async function forwardKubernetes(x: KubeExchange, gatewayRecord: Response
 
   try {
     if (longRunning) {
-      await streamLongRunning(x, source, transcode, upstream.statusCode, headers, contentType, record, capture, deps);
+      // A binary answer from inside the cluster cannot be scanned for secrets: it is recorded by size and digest only.
+      const opaque = isProxy && isBinary(contentType);
+      await streamLongRunning(x, source, transcode, upstream.statusCode, headers, contentType, record, capture, deps, opaque);
     } else {
       await streamOrdinary(x, source, transcode, upstream.statusCode, headers, contentType, record, capture);
     }
@@ -289,6 +303,7 @@ async function streamLongRunning(
   record: ResponseRecorder,
   capture: ResponseCapture,
   deps: ForwardDeps,
+  opaque: boolean,
 ): Promise<void> {
   const { res } = x;
   res.writeHead(status, headers);
@@ -301,8 +316,9 @@ async function streamLongRunning(
     if (out.length === 0 && rec.length === 0) return;
     capture.add(rec);
     parts++;
-    const kept = rec.length > deps.bodyLimit ? rec.subarray(0, deps.bodyLimit) : rec;
-    await record.stream({ body: { ...(contentType ? { contentType } : {}), body: kept, ...(kept.length < rec.length ? { fullSize: rec.length } : {}) } });
+    const kept = opaque ? rec.subarray(0, 0) : rec.length > deps.bodyLimit ? rec.subarray(0, deps.bodyLimit) : rec;
+    const full = opaque ? { fullSize: rec.length, fullSha256: sha256Hex(rec) } : kept.length < rec.length ? { fullSize: rec.length } : {};
+    await record.stream({ body: { ...(contentType ? { contentType } : {}), body: kept, ...full } });
     if (out.length > 0) await write(res, out);
   };
   try {
