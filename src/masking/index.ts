@@ -8,6 +8,8 @@
  *   refuses a body that would write a placeholder back; `maskSecretWriteBody` masks the copy of
  *   a write body that is recorded.
  * - Placeholders: `createPlaceholder(maskKey)`; the key is per installation.
+ * - Records: `maskRecordedJson` / `maskRecordedText` mask the credentials other objects carry in
+ *   the clear (ConfigMap keys, env literals) in the copy the ledger keeps.
  *
  * Who may see clear values is a policy decision (MaskPlan `secrets: 'clear'`): the caller then
  * skips masking, and the ledger entry records the decision that allowed it.
@@ -32,3 +34,4 @@ export {
 export { MASKED_ANNOTATION_VALUE } from './secret-object.js';
 export { bytesCarryPlaceholder, findMaskedPlaceholders, placeholderWriteError } from './write-back-guard.js';
 export { maskSecretWriteBody } from './write-body.js';
+export { maskRecordedJson, maskRecordedText } from './recorded-body.js';

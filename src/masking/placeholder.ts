@@ -110,6 +110,13 @@ class MemoizedPlaceholder implements Placeholder {
 
 /** The prefix is 15 bytes, so its base64 is fixed and the digest's base64 simply follows it. */
 const PREFIX_BASE64 = Buffer.from(PLACEHOLDER_PREFIX, 'latin1').toString('base64');
+/** A whole placeholder, as text or in base64 (a `data` value): exactly what `marker` and `base64` return. */
+const WHOLE_MARKER = new RegExp(`^(?:${PLACEHOLDER_PREFIX}[0-9a-f]{${DIGEST_HEX_LENGTH}}|${PREFIX_BASE64}[A-Za-z0-9+/]{${(DIGEST_HEX_LENGTH / 3) * 4}})$`);
+
+/** isPlaceholder: `value` is exactly one of airlock's placeholders (so a detector leaves it be). */
+export function isPlaceholder(value: string): boolean {
+  return WHOLE_MARKER.test(value);
+}
 
 /** Bytes of the digest kept in a marker: 6 bytes, 12 hex digits (a multiple of 3, see base64Of). */
 const DIGEST_BYTES = DIGEST_HEX_LENGTH / 2;

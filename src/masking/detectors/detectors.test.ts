@@ -9,6 +9,7 @@ import { DEFAULT_DETECTORS, selectDetectors } from './registry.js';
 import { secretPatternsDetector } from './secret-patterns-detector.js';
 import { secretlintScan } from './secretlint-deep-scan.js';
 import { isAirlockError } from '../../errors.js';
+import { isPlaceholder } from '../placeholder.js';
 
 // Built at run time so no scanner flags this file; none of these is a real credential.
 const GH = 'ghp_' + 'A1b2C3d4E5'.repeat(3) + 'f6G7h8';
@@ -44,6 +45,8 @@ const positive: Row[] = [
   { name: 'password assignment with blanks', detector: secretPatternsDetector, text: 'password = hunter2hunter\n', secret: 'hunter2hunter' },
   // The first assignment's "value" is the name of the second: both values are masked.
   { name: 'assignment whose value names another credential', detector: secretPatternsDetector, text: 'password= DB_PASSWORD = hunter2hunter\n', secret: 'hunter2hunter' },
+  // Only a whole placeholder is left be: a value dressed up as one is still a value.
+  { name: 'a value that only starts like a placeholder', detector: secretPatternsDetector, text: 'password=airlock-masked:RealSecretValue\n', secret: 'airlock-masked:RealSecretValue' },
   { name: 'JSON client_secret', detector: secretPatternsDetector, text: '{"client_secret": "abcdEFGH1234"}', secret: 'abcdEFGH1234' },
   { name: 'JWT', detector: jwtDetector, text: `Authorization: Bearer ${JWT}\n`, secret: JWT, kind: 'jwt' },
   { name: 'PEM block across lines', detector: privateKeyDetector, text: `key:\n${PEM}\nafter`, secret: PEM, kind: 'private-key' },
@@ -72,6 +75,8 @@ const negative: Array<readonly [string, string]> = [
   ['JWT-shaped text whose header has no alg', `${B64({ typ: 'x' })}.${B64({ a: 1 })}.sig`],
   ['dotted names', 'apps.v1.deployments eyJunk.eyJunk.x'],
   ['placeholder assignment', 'password=${DB_PASSWORD} token: null'],
+  ['managedFields naming a password field', '{"f:data":{"f:username":{},"f:password":{}}}}],"annotations":{}'],
+  ["airlock's own placeholders, plain and base64", 'token=airlock-masked:0123456789ab "password": "YWlybG9jay1tYXNrZWQ6MDEyMzQ1Njc4OWFi"'],
   ['PUBLIC key block', '-----BEGIN PUBLIC KEY-----\nMIIBIjAN\n-----END PUBLIC KEY-----'],
 ];
 for (const [name, text] of [...negative, ...ORDINARY.map((t, i) => [`ordinary shell output #${i + 1}`, t] as const)]) {
@@ -148,7 +153,7 @@ const plainRules: readonly RegexRule[] = [
     kind: 'credential-assignment',
     pattern: new RegExp(`(?<![A-Za-z])(?:${ASSIGN_KEYS})[A-Za-z0-9_.-]*["']?[ \\t]*[:=][ \\t]*["']?([^\\s"'\`,;]{6,})`, 'dgi'),
     group: 1,
-    accept: (v) => !/^(?:<?masked|\*+|x+|null|none|true|false|undefined|\$\{?[A-Za-z_]+\}?)$/i.test(v),
+    accept: (v) => !/^(?:<?masked|\*+|x+|null|none|true|false|undefined|\$\{?[A-Za-z_]+\}?)$/i.test(v) && !/^[{[]/.test(v) && !isPlaceholder(v),
   },
 ];
 

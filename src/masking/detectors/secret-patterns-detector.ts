@@ -8,6 +8,7 @@
  *
  * It never masks a key name, only the value, so output stays readable (`password=<masked>`).
  */
+import { isPlaceholder } from '../placeholder.js';
 import { anyCase, buildTriggerHold, endAnchoredHold, findWithRules, type Detector, type RegexRule } from './detector.js';
 
 const ASSIGN_KEYS = 'password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|auth';
@@ -45,7 +46,9 @@ const rules: readonly RegexRule[] = [
     pattern: new RegExp(`(?:${anyCase(ASSIGN_KEYS)})[A-Za-z0-9_.-]*["']?[ \\t]*[:=][ \\t]*["']?([^\\s"'\`,;]{6,})`, 'dg'),
     boundary: /(?<![A-Za-z])/y,
     group: 1,
-    accept: (v) => !/^(?:<?masked|\*+|x+|null|none|true|false|undefined|\$\{?[A-Za-z_]+\}?)$/i.test(v),
+    // Not a secret: a stand-in, an empty word, a reference, structure (`"f:password":{}` in
+    // managedFields, a JSON object or list), or airlock's own placeholder (plain or base64).
+    accept: (v) => !/^(?:<?masked|\*+|x+|null|none|true|false|undefined|\$\{?[A-Za-z_]+\}?)$/i.test(v) && !/^[{[]/.test(v) && !isPlaceholder(v),
   },
 ];
 

@@ -21,7 +21,7 @@ import { errors as undiciErrors } from 'undici';
 import type { ResponseRecorder } from '../../gateway/adapter.js';
 import { LEDGER_RETRY_AFTER_SECONDS } from '../../gateway/recording.js';
 import type { Logger } from '../../log.js';
-import { createSecretMasker, type Placeholder, type SecretMasker } from '../../masking/index.js';
+import { createSecretMasker, maskRecordedJson, maskRecordedText, type Placeholder, type SecretMasker } from '../../masking/index.js';
 import { createStreamMasker, type StreamMasker } from '../../masking/stream-masker.js';
 import type { Detector } from '../../masking/detectors/detector.js';
 import { isNegotiationExempt, rewriteAccept } from './content-negotiation.js';
@@ -107,8 +107,18 @@ function transcoder(forClient: SecretMasker | undefined, forRecord: SecretMasker
   return { step: (chunk) => ({ client: chunk, record: chunk }), flush: () => ({ client: empty, record: empty }) };
 }
 
-/** Media types of proxied answers that are not text: passed as they are (masking would corrupt them). */
-const BINARY = /^(?:image|audio|video|font)\/|^application\/(?:octet-stream|zip|gzip|x-gzip|x-tar|pdf|wasm|vnd\.kubernetes\.protobuf|protobuf|x-protobuf|grpc)\b/i;
+/** maskRecordedBody masks the credentials in the ledger's copy of an answer: as JSON when it is whole JSON, else as text. */
+function maskRecordedBody(body: Buffer, whole: boolean, contentType: string | undefined, detectors: readonly Detector[]): Buffer {
+  if (whole && isJson(contentType)) {
+    const text = body.toString('utf8');
+    const masked = maskRecordedJson(text, detectors);
+    return masked === text ? body : Buffer.from(masked, 'utf8');
+  }
+  return maskRecordedText(body, detectors);
+}
+
+/** Media types that are not text: proxied answers of these pass as they are (masking would corrupt them), and no record is masked as text. */
+const BINARY = /^(?:image|audio|video|font)\/|^application\/(?:octet-stream|zip|gzip|x-gzip|x-tar|pdf|wasm|vnd\.kubernetes\.protobuf|protobuf|x-protobuf|grpc|cbor)\b|^application\/[^;\s]*\+(?:protobuf|cbor)\b/i;
 
 function isBinary(contentType: string | undefined): boolean {
   return contentType !== undefined && BINARY.test(contentType.trim());
@@ -203,9 +213,13 @@ export async function forwardKubernetes(x: KubeExchange, gatewayRecord: Response
     return;
   }
   const headers = clientHeaders(upstream.headers, decode || masker ? ['content-length', 'content-encoding'] : []);
-  const capture = new ResponseCapture(deps.bodyLimit);
   // A proxied answer is masked unless it is plainly binary (masking would corrupt it); one without a type is read as text.
   const logs = (isLog && upstream.statusCode < 300) || (isProxy && !isBinary(contentType));
+  // A binary answer from inside the cluster cannot be scanned for secrets: it is recorded by size and digest only.
+  const opaque = isProxy && isBinary(contentType);
+  // Every other answer's recorded copy has the credentials objects carry in the clear masked (ConfigMap keys, env literals).
+  const recordDetectors = logs || opaque || isBinary(contentType) ? undefined : textDetectors;
+  const capture = new ResponseCapture(deps.bodyLimit, recordDetectors ? (body, whole) => maskRecordedBody(body, whole, contentType, recordDetectors) : undefined);
   // A minted service-account token, or a reviewed one: never in the ledger, and masked for the caller unless policy says otherwise.
   const tokens = upstream.statusCode < 300 ? tokenSectionOf(info) : undefined;
   const transcode = logs
@@ -218,9 +232,7 @@ export async function forwardKubernetes(x: KubeExchange, gatewayRecord: Response
 
   try {
     if (longRunning) {
-      // A binary answer from inside the cluster cannot be scanned for secrets: it is recorded by size and digest only.
-      const opaque = isProxy && isBinary(contentType);
-      await streamLongRunning(x, source, transcode, upstream.statusCode, headers, contentType, record, capture, deps, opaque);
+      await streamLongRunning(x, source, transcode, upstream.statusCode, headers, contentType, record, capture, deps, { opaque, recordDetectors });
     } else {
       await streamOrdinary(x, source, transcode, upstream.statusCode, headers, contentType, record, capture);
     }
@@ -303,8 +315,9 @@ async function streamLongRunning(
   record: ResponseRecorder,
   capture: ResponseCapture,
   deps: ForwardDeps,
-  opaque: boolean,
+  recording: { opaque: boolean; recordDetectors: readonly Detector[] | undefined },
 ): Promise<void> {
+  const { opaque, recordDetectors } = recording;
   const { res } = x;
   res.writeHead(status, headers);
   res.flushHeaders();
@@ -316,7 +329,8 @@ async function streamLongRunning(
     if (out.length === 0 && rec.length === 0) return;
     capture.add(rec);
     parts++;
-    const kept = opaque ? rec.subarray(0, 0) : rec.length > deps.bodyLimit ? rec.subarray(0, deps.bodyLimit) : rec;
+    let kept = opaque ? rec.subarray(0, 0) : rec.length > deps.bodyLimit ? rec.subarray(0, deps.bodyLimit) : rec;
+    if (recordDetectors && kept.length > 0) kept = maskRecordedText(kept, recordDetectors);
     const full = opaque ? { fullSize: rec.length, fullSha256: sha256Hex(rec) } : kept.length < rec.length ? { fullSize: rec.length } : {};
     await record.stream({ body: { ...(contentType ? { contentType } : {}), body: kept, ...full } });
     if (out.length > 0) await write(res, out);

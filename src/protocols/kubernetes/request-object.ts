@@ -11,10 +11,12 @@ import type { PayloadInput } from '../../ledger/types.js';
 import {
   bytesCarryPlaceholder,
   findMaskedPlaceholders,
+  maskRecordedJson,
   maskSecretWriteBody,
   placeholderWriteError,
   type Placeholder,
 } from '../../masking/index.js';
+import type { Detector } from '../../masking/detectors/detector.js';
 import { refusal, type Refusal } from '../../gateway/exchange.js';
 import { bodyFormat, isPatchFormat, parseBody } from './body-format.js';
 import { dryRun } from './dry-run.js';
@@ -27,6 +29,8 @@ export interface InterpretDeps {
   /** True when some rule reads `object`: only then are patches resolved by a dry-run. */
   policyReadsObject: () => boolean;
   requestTimeoutMs: number;
+  /** Mask the credentials other objects carry in the clear in the recorded copy. */
+  streamDetectors: readonly Detector[];
 }
 
 const writeVerbs = new Set(['create', 'update', 'patch']);
@@ -78,18 +82,21 @@ export async function interpretBody(x: KubeExchange, deps: InterpretDeps): Promi
   } else if (writesObject && !isPatchFormat(format)) {
     x.object = parsed;
   }
-  x.recordedRequest = recordedBody(parsed, isSecret, info, contentType, format === 'protobuf', deps.placeholder);
+  x.recordedRequest = recordedBody(parsed, isSecret, info, contentType, format === 'protobuf', deps);
   return undefined;
 }
 
-/** recordedBody is the ledger's copy: Secrets and tokens masked, protobuf replaced by its JSON form. */
-function recordedBody(parsed: unknown, isSecret: boolean, info: RequestInfo, contentType: string | undefined, fromProtobuf: boolean, placeholder: Placeholder): PayloadInput {
-  let value = isSecret ? maskSecretWriteBody(parsed, placeholder) : parsed;
+/**
+ * recordedBody is the ledger's copy: Secret values and tokens masked, credentials that other
+ * objects carry in the clear masked (recorded-body.ts), protobuf replaced by its JSON form.
+ */
+function recordedBody(parsed: unknown, isSecret: boolean, info: RequestInfo, contentType: string | undefined, fromProtobuf: boolean, deps: InterpretDeps): PayloadInput {
+  let value = isSecret ? maskSecretWriteBody(parsed, deps.placeholder) : parsed;
   // A TokenReview's token, or the token a TokenRequest's dry run already answered.
   const tokens = tokenSectionOf(info);
-  if (tokens) value = maskToken(value, tokens, placeholder);
+  if (tokens) value = maskToken(value, tokens, deps.placeholder);
   return {
     contentType: fromProtobuf ? 'application/json' : contentType ?? 'application/json',
-    body: JSON.stringify(value ?? null),
+    body: maskRecordedJson(JSON.stringify(value ?? null), deps.streamDetectors),
   };
 }

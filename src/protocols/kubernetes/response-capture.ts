@@ -12,7 +12,14 @@ export class ResponseCapture {
   private keptBytes = 0;
   private total = 0;
 
-  constructor(readonly limit: number) {}
+  /**
+   * @param mask rewrites the recorded body (masking what the ledger must not hold); `whole` is
+   *   false when the body was cut at `limit`. The size and digest stay those of what passed.
+   */
+  constructor(
+    readonly limit: number,
+    private readonly mask?: (body: Buffer, whole: boolean) => Buffer,
+  ) {}
 
   /** add feeds bytes exactly as they are released to the client. */
   add(chunk: Buffer): void {
@@ -33,8 +40,9 @@ export class ResponseCapture {
   /** payload returns the recorded body; a truncated one carries the full size and digest. */
   payload(contentType: string | undefined): PayloadInput | undefined {
     if (this.total === 0) return undefined;
-    const body = Buffer.concat(this.kept, this.keptBytes);
     const truncated = this.total > this.keptBytes;
+    const kept = Buffer.concat(this.kept, this.keptBytes);
+    const body = this.mask ? this.mask(kept, !truncated) : kept;
     return {
       ...(contentType ? { contentType } : {}),
       body,

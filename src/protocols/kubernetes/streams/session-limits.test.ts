@@ -70,7 +70,10 @@ describe('startSessionLimits', () => {
 
   it('a stopped limiter never fires', async () => {
     let fired = false;
-    const limiter = startSessionLimits({ idleTimeoutMs: 1, maxDurationMs: 1, onLimit: () => (fired = true) });
+    // The clock moves only when the test says: a slow machine cannot make the limit due during start.
+    let t = 0;
+    const limiter = startSessionLimits({ idleTimeoutMs: 1, maxDurationMs: 1, now: () => t, onLimit: () => (fired = true) });
+    t = 10;
     limiter.stop();
     // A later timer of the same length has run by the time this resolves.
     await new Promise<void>((resolve) => setTimeout(resolve, 5));
