@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { selectDetectors, DEFAULT_DETECTORS } from './detectors/registry.js';
-import { maskRecordedJson, maskRecordedText } from './recorded-body.js';
+import { maskRecordedJson, maskRecordedLines, maskRecordedText } from './recorded-body.js';
 
 const detectors = selectDetectors(DEFAULT_DETECTORS);
 // Synthetic credentials in the shapes the detectors know; none grants anything.
@@ -55,5 +55,17 @@ describe('maskRecordedJson', () => {
     assert.ok(!out.includes(PASSWORD), out);
     assert.ok(out.startsWith('{"data":{"DB_PASSWORD":'));
     assert.ok(!maskRecordedText(Buffer.from(`token=${GITHUB}`), detectors).toString().includes(GITHUB));
+  });
+
+  it('masks a watch stream line by line, each event as JSON', () => {
+    const event = (value: string) => JSON.stringify({ type: 'ADDED', object: { kind: 'ConfigMap', data: { api_token: value, mode: 'blue' } } });
+    const chunk = Buffer.from(`${event(PASSWORD)}\n${event('x')}\n{"type":"MODIFIED","object":{"data":{"password":"${PASSWORD}`);
+    const out = maskRecordedLines(chunk, detectors).toString();
+    assert.ok(!out.includes(PASSWORD), out);
+    const [first, second] = out.split('\n');
+    assert.equal(JSON.parse(first!).object.data.api_token, '[masked credential-assignment]');
+    assert.equal(JSON.parse(second!).object.data.api_token, 'x');
+    const quiet = Buffer.from(`${event('x')}\n`);
+    assert.equal(maskRecordedLines(quiet, detectors), quiet, 'nothing to mask: the same bytes');
   });
 });

@@ -93,3 +93,20 @@ function maskString(value: string, key: string, detectors: readonly Detector[]):
   }
   return out + value.slice(cursor);
 }
+
+/**
+ * maskRecordedLines masks a chunk of newline-delimited JSON (a watch stream) line by line, each
+ * line as JSON; a line cut by the chunk's end is masked as text.
+ */
+export function maskRecordedLines(bytes: Buffer, detectors: readonly Detector[]): Buffer {
+  const text = bytes.toString('utf8');
+  const lines = text.split('\n');
+  let changed = false;
+  const masked = lines.map((line) => {
+    if (line === '') return line;
+    const out = maskRecordedJson(line, detectors);
+    if (out !== line) changed = true;
+    return out;
+  });
+  return changed ? Buffer.from(masked.join('\n'), 'utf8') : bytes;
+}

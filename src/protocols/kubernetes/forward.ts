@@ -21,7 +21,7 @@ import { errors as undiciErrors } from 'undici';
 import type { ResponseRecorder } from '../../gateway/adapter.js';
 import { LEDGER_RETRY_AFTER_SECONDS } from '../../gateway/recording.js';
 import type { Logger } from '../../log.js';
-import { createSecretMasker, maskRecordedJson, maskRecordedText, type Placeholder, type SecretMasker } from '../../masking/index.js';
+import { createSecretMasker, maskRecordedJson, maskRecordedLines, maskRecordedText, type Placeholder, type SecretMasker } from '../../masking/index.js';
 import { createStreamMasker, type StreamMasker } from '../../masking/stream-masker.js';
 import type { Detector } from '../../masking/detectors/detector.js';
 import { isNegotiationExempt, rewriteAccept } from './content-negotiation.js';
@@ -330,7 +330,7 @@ async function streamLongRunning(
     capture.add(rec);
     parts++;
     let kept = opaque ? rec.subarray(0, 0) : rec.length > deps.bodyLimit ? rec.subarray(0, deps.bodyLimit) : rec;
-    if (recordDetectors && kept.length > 0) kept = maskRecordedText(kept, recordDetectors);
+    if (recordDetectors && kept.length > 0) kept = isJson(contentType) ? maskRecordedLines(kept, recordDetectors) : maskRecordedText(kept, recordDetectors);
     const full = opaque ? { fullSize: rec.length, fullSha256: sha256Hex(rec) } : kept.length < rec.length ? { fullSize: rec.length } : {};
     await record.stream({ body: { ...(contentType ? { contentType } : {}), body: kept, ...full } });
     if (out.length > 0) await write(res, out);

@@ -77,4 +77,21 @@ describe('credentials in ordinary objects, through airlock', () => {
     assert.equal(recorded.data.DATABASE_URL, 'postgres://orders:[masked database-password]@db.internal:5432/orders');
     assert.equal(recorded.data.mode, 'blue');
   });
+
+  it('kubectl 1.33 get configmaps -w: the caller sees the event; the ledger records it masked', { skip: missingKubectl(33) }, async () => {
+    const WATCHED = 'watched-token-3c2b1a09';
+    const watch = kubectl.start(['get', 'configmaps', '-w', '-o', 'json']);
+    try {
+      await watch.waitFor(/"kind": "ConfigMap"/);
+      h.fake.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched-config', namespace: 'default' }, data: { API_TOKEN: WATCHED } });
+      await watch.waitFor(new RegExp(WATCHED));
+    } finally {
+      await watch.stop();
+    }
+    const request = (await h.entries()).findLast((e) => e.type === 'request' && e.action?.verb === 'watch' && e.action?.resource === 'configmaps')!;
+    const parts = (await h.entries()).filter((e) => e.type === 'stream' && e.data?.requestId === request.id);
+    assert.ok(parts.some((p) => String(p.response?.inline ?? '').includes('watched-config')), 'the event is recorded');
+    const text = JSON.stringify(await h.entries()) + readFileSync(h.ledgerFile).toString('latin1') + readFileSync(`${h.ledgerFile}-wal`).toString('latin1');
+    assert.ok(!text.includes(WATCHED), 'the ledger holds the watched value');
+  });
 });
