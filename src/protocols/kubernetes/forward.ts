@@ -42,7 +42,7 @@ export interface ForwardDeps {
   bodyLimit: number;
   /** Timeout for ordinary (not long-running) requests, ms. */
   requestTimeoutMs: number;
-  /** Detectors masking secrets in container logs (`pods/log`); a decision may add more for its request. */
+  /** Detectors masking secrets in container logs (`pods/log`), proxied text and recorded copies; a decision may add more for logs and proxies. */
   textDetectors: readonly Detector[];
   logger: Logger;
 }
@@ -78,7 +78,7 @@ interface Transcode {
   idle?(): Parts;
 }
 
-/** textTranscoder masks secrets in text (container logs): the client and the ledger get the same masked bytes. */
+/** textTranscoder masks secrets in text (container logs, proxied answers): the client and the ledger get the same masked bytes. */
 function textTranscoder(masker: StreamMasker): Transcode {
   const both = (out: Buffer): Parts => ({ client: out, record: out });
   return { step: (chunk) => both(masker.push(chunk)), flush: () => both(masker.flush()), idle: () => both(masker.flush()) };
@@ -213,22 +213,23 @@ export async function forwardKubernetes(x: KubeExchange, gatewayRecord: Response
     return;
   }
   const headers = clientHeaders(upstream.headers, decode || masker ? ['content-length', 'content-encoding'] : []);
-  // A proxied answer is masked unless it is plainly binary (masking would corrupt it); one without a type is read as text.
-  const logs = (isLog && upstream.statusCode < 300) || (isProxy && !isBinary(contentType));
+  // Log text is masked for the caller too, and so is a proxied answer unless it is plainly binary
+  // (masking would corrupt it); one without a type is read as text.
+  const maskText = (isLog && upstream.statusCode < 300) || (isProxy && !isBinary(contentType));
   // A binary answer from inside the cluster cannot be scanned for secrets: it is recorded by size and digest only.
   const opaque = isProxy && isBinary(contentType);
   // Every other answer's recorded copy has the credentials objects carry in the clear masked (ConfigMap keys, env literals).
-  const recordDetectors = logs || opaque || isBinary(contentType) ? undefined : textDetectors;
+  const recordDetectors = maskText || opaque || isBinary(contentType) ? undefined : textDetectors;
   const capture = new ResponseCapture(deps.bodyLimit, recordDetectors ? (body, whole) => maskRecordedBody(body, whole, contentType, recordDetectors) : undefined);
   // A minted service-account token, or a reviewed one: never in the ledger, and masked for the caller unless policy says otherwise.
   const tokens = upstream.statusCode < 300 ? tokenSectionOf(info) : undefined;
-  const transcode = logs
+  const transcode = maskText
     ? textTranscoder(createStreamMasker({ detectors: textDetectors, replacement: (kind) => `[masked ${kind}]` }))
     : tokens
       ? tokenTranscoder(tokens, { forClient: tokens === 'status' && x.decision?.mask?.secrets !== 'clear', placeholder: deps.placeholder })
       : transcoder(masker, recordMasker);
-  if (tokens) delete headers['content-length'];
-  if (logs) delete headers['content-length'];
+  // Masking changes the length.
+  if (tokens || maskText) delete headers['content-length'];
 
   try {
     if (longRunning) {
