@@ -1,8 +1,10 @@
 /**
  * The headers a request carries upstream. What the client sent passes, except: its
  * credential (airlock authenticates with its own), any Impersonate-* header (refused earlier;
- * dropped here as a second line), hop-by-hop headers (RFC 9110 §7.6.1), and Accept-Encoding
- * (airlock must read what comes back). Airlock adds its upstream credential, the caller's
+ * dropped here as a second line), the request-header authentication headers a front proxy
+ * asserts a user with (`X-Remote-User`, `X-Remote-Group`, `X-Remote-Extra-*`: were airlock's
+ * upstream credential ever a front-proxy certificate, they would let a caller name any user),
+ * hop-by-hop headers (RFC 9110 §7.6.1), and Accept-Encoding (airlock must read what comes back). Airlock adds its upstream credential, the caller's
  * impersonation, Audit-ID (its ledger entry id, so both audit trails correlate) and, on
  * resource requests, an Accept rewritten to JSON.
  */
@@ -44,7 +46,7 @@ export function upstreamHeaders(incoming: IncomingHttpHeaders, options: Upstream
   for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined) continue;
     const lower = name.toLowerCase();
-    if (dropped.has(lower) || lower.startsWith('impersonate-') || connectionTokens.includes(lower)) continue;
+    if (dropped.has(lower) || lower.startsWith('impersonate-') || lower.startsWith('x-remote-') || connectionTokens.includes(lower)) continue;
     out[lower] = value;
   }
   if (options.accept !== undefined) out.accept = options.accept;

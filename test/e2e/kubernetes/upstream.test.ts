@@ -109,6 +109,19 @@ describe('what the cluster receives from airlock', { concurrency: true }, () => 
     for (const r of discovery) assert.match(r.headers.accept?.[0] ?? '', /apidiscovery\.k8s\.io/, `${r.url} keeps the aggregated discovery Accept`);
   });
 
+  it('front-proxy identity headers a caller sends (X-Remote-User, -Group, -Extra-*) never reach the cluster', async () => {
+    const subject = 'agent:upstream-remote-user';
+    const token = await h.mintToken(subject);
+    const res = await h.request('/k8s/sandbox/api/v1/namespaces/default/configmaps/app-config', {
+      token,
+      headers: { 'x-remote-user': 'system:admin', 'x-remote-group': 'system:masters', 'x-remote-extra-scopes': 'all' },
+    });
+    assert.equal(res.status, 200, res.body);
+    const [upstream] = asSubject(subject);
+    assert.ok(upstream, 'the request reached the cluster as the caller');
+    assert.deepEqual(Object.keys(upstream.headers).filter((k) => k.startsWith('x-remote-')), []);
+  });
+
   it('a protobuf-first Accept on a resource request is rewritten to JSON upstream', async () => {
     const subject = 'agent:upstream-raw-accept';
     const token = await h.mintToken(subject);
