@@ -47,9 +47,51 @@ export function isPatchFormat(format: BodyFormat): boolean {
 export function parseBody(format: BodyFormat, body: Buffer): unknown {
   if (format === 'protobuf' || format === 'cbor' || format === 'other') return undefined;
   const text = body.toString('utf8');
+  checkNesting(text);
   if (format === 'yaml' || format === 'apply-patch') {
     // One document only; `uniqueKeys` refuses the duplicate-key trick that reads differently elsewhere.
     return parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
   }
   return JSON.parse(text);
+}
+
+/**
+ * How deep a body may nest. Kubernetes objects nest a few dozen levels at most; a parser, the
+ * policy and the ledger's canonical form all recurse, and a body nested thousands deep (within
+ * the size limit) would exhaust the stack somewhere in them, where V8 may abort the process
+ * instead of throwing. So such a body is refused before anything reads it.
+ */
+export const MAX_BODY_NESTING = 256;
+/** Block YAML nests by indentation: a line indented further than this is refused the same way. */
+export const MAX_BODY_INDENT = 1000;
+
+/**
+ * checkNesting throws a plain Error when `text` has more than MAX_BODY_NESTING brackets (`{`,
+ * `[`) open at once, or indents a line more than MAX_BODY_INDENT columns. Brackets are counted
+ * inside strings too: a reader that skipped strings could be led by YAML's other quoting rules
+ * to skip real nesting, and a legitimate body never keeps hundreds of brackets open inside its
+ * strings. One pass, no recursion.
+ */
+export function checkNesting(text: string): void {
+  let depth = 0;
+  let indent = 0;
+  let lineStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (lineStart) {
+      if (c === 0x20 || c === 0x09) {
+        if (++indent > MAX_BODY_INDENT) throw new Error(`the body indents a line deeper than ${MAX_BODY_INDENT} columns; airlock reads no deeper`);
+        continue;
+      }
+      lineStart = false;
+    }
+    if (c === 0x0a) {
+      lineStart = true;
+      indent = 0;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_BODY_NESTING) throw new Error(`the body nests deeper than ${MAX_BODY_NESTING} levels; airlock reads no deeper`);
+    } else if ((c === 0x7d || c === 0x5d) && depth > 0) {
+      depth--;
+    }
+  }
 }

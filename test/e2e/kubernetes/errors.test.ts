@@ -82,6 +82,23 @@ describe('errors through airlock, answered as Status and recorded', { concurrenc
     assert.ok(!h.fake.received.some((r) => r.url.includes('/namespaces/a')), 'nothing reached the cluster');
   });
 
+  it('a body nested thousands deep is a 400 Status before anything parses it, recorded, never forwarded, and airlock keeps serving', async () => {
+    const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+    h.fake.clearReceived();
+    for (const [contentType, method, path] of [
+      ['application/json', 'POST', '/k8s/sandbox/api/v1/namespaces/default/configmaps'],
+      ['application/apply-patch+yaml', 'PATCH', '/k8s/sandbox/api/v1/namespaces/default/configmaps/app-config?fieldManager=e2e'],
+    ] as const) {
+      const res = await h.request(path, { method, token, headers: { 'content-type': contentType }, body: deep });
+      const status = assertStatus(res, 400, 'BadRequest');
+      assert.match(status.message, /nests deeper than 256 levels/);
+      assert.equal((await recorded(h, res)).data?.status, 400);
+    }
+    assert.deepEqual(h.fake.received.map((r) => r.method), [], 'nothing reached the cluster');
+    const after = await h.request('/k8s/sandbox/api/v1/namespaces/default/configmaps/app-config', { token });
+    assert.equal(after.status, 200, 'airlock still serves');
+  });
+
   it('a request without a token is a 401 Status saying how to get one, recorded', async () => {
     const res = await h.request('/k8s/sandbox/api/v1/namespaces/default/configmaps');
     const status = assertStatus(res, 401, 'Unauthorized');
