@@ -68,4 +68,11 @@ describe('maskRecordedJson', () => {
     const quiet = Buffer.from(`${event('x')}\n`);
     assert.equal(maskRecordedLines(quiet, detectors), quiet, 'nothing to mask: the same bytes');
   });
+
+  it('masks JSON nested deeper than any object as text, without walking it', () => {
+    const deep = `${'{"a":'.repeat(5000)}{"password":"${PASSWORD}"}${'}'.repeat(5000)}`;
+    const out = maskRecordedJson(deep, detectors);
+    assert.ok(!out.includes(PASSWORD));
+    assert.equal(out.length < deep.length + 100, true);
+  });
 });

@@ -43,11 +43,30 @@ export function maskRecordedJson(text: string, detectors: readonly Detector[]): 
   if (!found && !CREDENTIAL_ENV_NAME.test(text)) return text;
   let parsed: unknown;
   try {
+    // The walk below recurses: an answer nested deeper than objects are is masked as text instead.
+    if (nestsDeeperThan(text, MAX_WALK_DEPTH)) throw new Error('too deep to walk');
     parsed = JSON.parse(text);
   } catch {
     return maskRecordedText(Buffer.from(text, 'utf8'), detectors).toString('utf8');
   }
   return JSON.stringify(maskValue(parsed, '', detectors));
+}
+
+/** How deep maskValue walks; deeper JSON is masked as text (no recursion, no stack to exhaust). */
+const MAX_WALK_DEPTH = 256;
+
+/** nestsDeeperThan: more than `limit` brackets open at once (counted inside strings too, which only errs on the safe side). */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if ((c === 0x7d || c === 0x5d) && depth > 0) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 function maskValue(value: unknown, key: string, detectors: readonly Detector[]): unknown {
