@@ -13,7 +13,7 @@ default: allow
 rules:
   - name: protect-system-namespaces
     match: |
-      request.protocol == "kubernetes" && request.verb == "delete" && request.resource == "namespaces"
+      request.protocol == "kubernetes" && request.verb == "delete" && has(request.resource) && request.resource == "namespaces"
       && has(request.name) && request.name in ["kube-system", "kube-public", "kube-node-lease", "default"]
     effect: deny
     message: system namespaces cannot be deleted through airlock
@@ -35,7 +35,7 @@ rules:
 
   - name: privileged-pods-need-approval
     match: |
-      request.protocol == "kubernetes" && request.resource == "pods"
+      request.protocol == "kubernetes" && has(request.resource) && request.resource == "pods"
       && request.verb in ["create", "update", "patch"] && has(object.spec)
       && ((has(object.spec.hostNetwork) && object.spec.hostNetwork == true)
       || (has(object.spec.hostPID) && object.spec.hostPID == true)
@@ -53,7 +53,7 @@ rules:
   - name: privileged-workloads-need-approval
     match: |
       request.protocol == "kubernetes"
-      && request.resource in ["deployments", "statefulsets", "daemonsets", "replicasets", "jobs"]
+      && has(request.resource) && request.resource in ["deployments", "statefulsets", "daemonsets", "replicasets", "jobs"]
       && request.verb in ["create", "update", "patch"]
       && has(object.spec) && has(object.spec.template) && has(object.spec.template.spec)
       && ((has(object.spec.template.spec.hostNetwork) && object.spec.template.spec.hostNetwork == true)
@@ -69,7 +69,7 @@ rules:
 
   - name: network-policy-changes-need-approval
     match: |
-      request.protocol == "kubernetes" && request.resource == "networkpolicies"
+      request.protocol == "kubernetes" && has(request.resource) && request.resource == "networkpolicies"
       && request.verb in ["create", "update", "patch", "delete", "deletecollection"]
     effect: review
     message: changes to network policies need an approval
