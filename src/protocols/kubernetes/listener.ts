@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../../log.js';
 import { urlForListener } from '../../config/host-port.js';
 import type { KubeExchange } from './kube-exchange.js';
+import { statusFailure, statusResponse } from './status.js';
 
 export interface KubernetesListenerOptions {
   host: string;
@@ -86,10 +87,21 @@ export async function startKubernetesListener(options: KubernetesListenerOptions
     socket.once('close', () => upgraded.delete(socket));
     run(req, res, { socket, head });
   });
-  server.on('clientError', (err, socket) => {
-    options.logger.debug({ err: { message: err.message } }, 'client error');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
+  // A request Node's HTTP parser cannot read never reaches the pipeline (there is no request to
+  // authenticate or record); it is answered with a Status saying what was wrong, then closed.
+  server.on('clientError', (err: Error & { code?: string }, socket) => {
+    options.logger.debug({ err: { message: err.message, code: err.code } }, 'client error');
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const status = statusResponse(
+      statusFailure(
+        tooLarge
+          ? { code: 431, reason: 'BadRequest', message: 'airlock could not read this HTTP request: its headers are too large' }
+          : { code: 400, reason: 'BadRequest', message: `airlock could not read this HTTP request (${err.code ?? 'malformed'}): ${err.message.replace(/^Parse Error: /, '')}` },
+      ),
+    );
+    const head = [`HTTP/1.1 ${status.statusCode} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}`, ...Object.entries(status.headers).map(([k, v]) => `${k}: ${v}`), 'connection: close'];
+    socket.end(`${head.join('\r\n')}\r\n\r\n${status.body}`);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import type { LedgerEntry } from '../../../src/ledger/index.js';
 import { startGatewayHarness, type GatewayHarness, type RawResponse } from '../../support/gateway-harness.js';
 import { kubectlClient, missingKubectl } from '../../support/kubectl.js';
@@ -97,6 +98,27 @@ describe('errors through airlock, answered as Status and recorded', { concurrenc
     assert.deepEqual(h.fake.received.map((r) => r.method), [], 'nothing reached the cluster');
     const after = await h.request('/k8s/sandbox/api/v1/namespaces/default/configmaps/app-config', { token });
     assert.equal(after.status, 200, 'airlock still serves');
+  });
+
+  it('bytes that are no HTTP request, and headers too large to read, are answered with a Status before the connection closes', async () => {
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const url = new URL(h.gatewayOrigin);
+        const socket = tlsConnect({ host: url.hostname, port: Number(url.port), ca: h.caCert, servername: 'localhost' }, () => socket.end(request));
+        let answer = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (d: string) => (answer += d));
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    const bad = await raw('GET /k8s/sandbox/api/v1/pods HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+    assert.match(bad, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    const status = JSON.parse(bad.slice(bad.indexOf('\r\n\r\n') + 4)) as Status;
+    assert.deepEqual([status.kind, status.code, status.reason], ['Status', 400, 'BadRequest']);
+    assert.match(status.message, /^airlock could not read this HTTP request \(HPE_/);
+    const huge = await raw(`GET /k8s/sandbox/api/v1/pods HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
+    assert.match(huge, /^HTTP\/1\.1 431 /);
+    assert.match(huge, /its headers are too large/);
   });
 
   it('a request without a token is a 401 Status saying how to get one, recorded', async () => {
