@@ -34,4 +34,4 @@ export {
 export { MASKED_ANNOTATION_VALUE } from './secret-object.js';
 export { bytesCarryPlaceholder, findMaskedPlaceholders, placeholderWriteError } from './write-back-guard.js';
 export { maskSecretWriteBody } from './write-body.js';
-export { maskRecordedJson, maskRecordedLines, maskRecordedText } from './recorded-body.js';
+export { maskRecordedJson, maskRecordedLines, maskRecordedText, nestsDeeperThan } from './recorded-body.js';

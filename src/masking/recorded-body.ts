@@ -55,8 +55,12 @@ export function maskRecordedJson(text: string, detectors: readonly Detector[]): 
 /** How deep maskValue walks; deeper JSON is masked as text (no recursion, no stack to exhaust). */
 const MAX_WALK_DEPTH = 256;
 
-/** nestsDeeperThan: more than `limit` brackets open at once (counted inside strings too, which only errs on the safe side). */
-function nestsDeeperThan(text: string, limit: number): boolean {
+/**
+ * nestsDeeperThan: more than `limit` brackets (`{`, `[`) open at once, counted inside strings too
+ * (which only errs on the safe side, and which YAML's other quoting rules cannot steer). One
+ * pass, no recursion: the check to make before anything recursive reads JSON or YAML.
+ */
+export function nestsDeeperThan(text: string, limit: number): boolean {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

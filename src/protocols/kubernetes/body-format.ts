@@ -4,6 +4,7 @@
  * (a `dryRun=All` of the same request) what object they would produce.
  */
 import { parse as parseYaml } from 'yaml';
+import { nestsDeeperThan } from '../../masking/index.js';
 
 export type BodyFormat = 'json' | 'yaml' | 'apply-patch' | 'merge-patch' | 'strategic-merge-patch' | 'json-patch' | 'protobuf' | 'cbor' | 'other';
 
@@ -66,32 +67,17 @@ export const MAX_BODY_NESTING = 256;
 export const MAX_BODY_INDENT = 1000;
 
 /**
- * checkNesting throws a plain Error when `text` has more than MAX_BODY_NESTING brackets (`{`,
- * `[`) open at once, or indents a line more than MAX_BODY_INDENT columns. Brackets are counted
- * inside strings too: a reader that skipped strings could be led by YAML's other quoting rules
- * to skip real nesting, and a legitimate body never keeps hundreds of brackets open inside its
- * strings. One pass, no recursion.
+ * checkNesting throws a plain Error when `text` has more than MAX_BODY_NESTING brackets open at
+ * once (nestsDeeperThan), or indents a line more than MAX_BODY_INDENT columns.
  */
 export function checkNesting(text: string): void {
-  let depth = 0;
+  if (nestsDeeperThan(text, MAX_BODY_NESTING)) throw new Error(`the body nests deeper than ${MAX_BODY_NESTING} levels; airlock reads no deeper`);
   let indent = 0;
-  let lineStart = true;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (lineStart) {
-      if (c === 0x20 || c === 0x09) {
-        if (++indent > MAX_BODY_INDENT) throw new Error(`the body indents a line deeper than ${MAX_BODY_INDENT} columns; airlock reads no deeper`);
-        continue;
-      }
-      lineStart = false;
-    }
-    if (c === 0x0a) {
-      lineStart = true;
-      indent = 0;
-    } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > MAX_BODY_NESTING) throw new Error(`the body nests deeper than ${MAX_BODY_NESTING} levels; airlock reads no deeper`);
-    } else if ((c === 0x7d || c === 0x5d) && depth > 0) {
-      depth--;
-    }
+    if (c === 0x0a) indent = 0;
+    else if (indent >= 0 && (c === 0x20 || c === 0x09)) {
+      if (++indent > MAX_BODY_INDENT) throw new Error(`the body indents a line deeper than ${MAX_BODY_INDENT} columns; airlock reads no deeper`);
+    } else indent = -1; // past the line's indentation
   }
 }

@@ -215,11 +215,12 @@ export async function forwardKubernetes(x: KubeExchange, gatewayRecord: Response
   const headers = clientHeaders(upstream.headers, decode || masker ? ['content-length', 'content-encoding'] : []);
   // Log text is masked for the caller too, and so is a proxied answer unless it is plainly binary
   // (masking would corrupt it); one without a type is read as text.
-  const maskText = (isLog && upstream.statusCode < 300) || (isProxy && !isBinary(contentType));
+  const binary = isBinary(contentType);
+  const maskText = (isLog && upstream.statusCode < 300) || (isProxy && !binary);
   // A binary answer from inside the cluster cannot be scanned for secrets: it is recorded by size and digest only.
-  const opaque = isProxy && isBinary(contentType);
+  const opaque = isProxy && binary;
   // Every other answer's recorded copy has the credentials objects carry in the clear masked (ConfigMap keys, env literals).
-  const recordDetectors = maskText || opaque || isBinary(contentType) ? undefined : textDetectors;
+  const recordDetectors = maskText || binary ? undefined : textDetectors;
   const capture = new ResponseCapture(deps.bodyLimit, recordDetectors ? (body, whole) => maskRecordedBody(body, whole, contentType, recordDetectors) : undefined);
   // A minted service-account token, or a reviewed one: never in the ledger, and masked for the caller unless policy says otherwise.
   const tokens = upstream.statusCode < 300 ? tokenSectionOf(info) : undefined;
