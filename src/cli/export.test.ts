@@ -13,6 +13,7 @@ import { Command, CommanderError } from 'commander';
 import { parseAsciicast } from '../evidence/asciicast.js';
 import { CSV_COLUMNS, type K8sAuditEvent } from '../evidence/export-formats.js';
 import type { SessionSummary } from '../evidence/request-rows.js';
+import { TERMINAL_BATCH_JSON_TYPE } from '../evidence/terminal-batch.js';
 import type { Exchange } from '../gateway/exchange.js';
 import { requestEntry } from '../gateway/recording.js';
 import type { Identity } from '../identity/identity.js';
@@ -91,7 +92,8 @@ before(async () => {
       { t: 0.5, kind: 'o', data: '$ ' },
       { t: 1.25, kind: 'x', data: '0' },
     ];
-    await ledger.append({ type: 'stream', sessionId: 'ses_bot', connection: 'prod', response: { contentType: 'application/json', body: JSON.stringify(events) }, data: { requestId: exec.id, part: 1, terminal: true } });
+    // Written as ledgers before the byte format held terminal batches: a JSON list, still read.
+    await ledger.append({ type: 'stream', sessionId: 'ses_bot', connection: 'prod', response: { contentType: TERMINAL_BATCH_JSON_TYPE, body: JSON.stringify(events) }, data: { requestId: exec.id, part: 1, terminal: true } });
     await ledger.append(answer(exec, 101, { terminal: true }));
   } finally {
     await ledger.close();

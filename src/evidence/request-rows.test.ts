@@ -16,6 +16,7 @@ import { openLedger, openLedgerReader, type EntryInput, type Ledger, type Ledger
 import type { PolicyRequest } from '../policy/request.js';
 import { apiReplay, sessionTerminals } from './api-replay.js';
 import { requestRows, sessionSummaries, type RequestRow } from './request-rows.js';
+import { encodeTerminalBatch, TERMINAL_BATCH_TYPE } from './terminal-batch.js';
 
 const bot: Identity = { subject: 'agent:deploy-bot', groups: ['agents', 'ci'], issuer: 'https://airlock.local', tokenId: 'tok-1', expiresAt: 2e9, kind: 'agent', via: 'builtin' };
 const alice: Identity = { subject: 'human:alice', groups: ['sre'], issuer: 'https://idp.example', tokenId: 'tok-2', expiresAt: 2e9, kind: 'human', via: 'oidc' };
@@ -114,10 +115,10 @@ async function writeStory(ledger: Ledger): Promise<void> {
   ids.exec = exec.id;
   await ledger.append(requestEntry(exec, { outcome: 'forwarded' }));
   const events = [
-    { t: 0.01, kind: 'o', data: 'hi\n' },
-    { t: 0.02, kind: 'x', data: '0' },
+    { t: 0.01, kind: 'o' as const, bytes: Buffer.from('hi\n') },
+    { t: 0.02, kind: 'x' as const, bytes: Buffer.from('0') },
   ];
-  await ledger.append({ type: 'stream', sessionId: ALICE_SESSION, connection: 'sandbox', response: { contentType: 'application/json', body: JSON.stringify(events) }, data: { requestId: exec.id, part: 1, terminal: true, events: 2 } });
+  await ledger.append({ type: 'stream', sessionId: ALICE_SESSION, connection: 'sandbox', response: { contentType: TERMINAL_BATCH_TYPE, body: encodeTerminalBatch(events) }, data: { requestId: exec.id, part: 1, terminal: true, events: 2 } });
   await ledger.append(response(exec, 101, {}, { terminal: true, transport: 'websocket' }));
 
   // History brought in from elsewhere keeps its own time and status.

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isAirlockError } from '../errors.js';
-import { TerminalRecorder, type TerminalEvent } from './terminal-recording.js';
+import { decodeTerminalBatch, encodeTerminalBatch, TERMINAL_BATCH_TYPE } from './terminal-batch.js';
+import { TerminalRecorder, type RecordedEvent, type TerminalEvent } from './terminal-recording.js';
 
 /** A clock the test moves by hand. */
 function manualClock(startMs = 1000): { now: () => number; advance: (ms: number) => void; set: (ms: number) => void } {
@@ -10,6 +11,8 @@ function manualClock(startMs = 1000): { now: () => number; advance: (ms: number)
   return { now: () => ms, advance: (d) => { ms += d; }, set: (v) => { ms = v; } };
 }
 const b = (s: string): Uint8Array => Buffer.from(s, 'utf8');
+/** read: the events as a reader of the ledger gets them back, each decoded on its own. */
+const read = (events: RecordedEvent[]): TerminalEvent[] => decodeTerminalBatch(encodeTerminalBatch(events), TERMINAL_BATCH_TYPE);
 
 test('events carry seconds since the first event, from the injected clock', () => {
   const clock = manualClock();
@@ -22,7 +25,7 @@ test('events carry seconds since the first event, from the injected clock', () =
   clock.advance(1);
   rec.output('e', b('oops\n'));
   rec.exit({ exitCode: 2 });
-  assert.deepEqual(rec.close(), [
+  assert.deepEqual(read(rec.close()), [
     { t: 0, kind: 'r', data: '80x24' },
     { t: 0.25, kind: 'o', data: '$ ' },
     { t: 1.2505, kind: 'i', data: 'ls\r' },
@@ -45,7 +48,7 @@ test('a clock that steps back never makes time go backwards', () => {
 test('a failure without exit code records its message as the x event', () => {
   const rec = new TerminalRecorder({ now: () => 0 });
   rec.exit({ message: 'container not found' });
-  assert.deepEqual(rec.close(), [{ t: 0, kind: 'x', data: 'container not found' }]);
+  assert.deepEqual(read(rec.close()), [{ t: 0, kind: 'x', data: 'container not found' }]);
 });
 
 const text = 'héllo wörld ✓ 🙂\x1b[0m';
@@ -55,7 +58,7 @@ for (let cut = 0; cut <= bytes.length; cut++) {
     const rec = new TerminalRecorder({ now: () => 0 });
     rec.output('o', bytes.subarray(0, cut));
     rec.output('o', bytes.subarray(cut));
-    const events = rec.close();
+    const events = read(rec.close());
     assert.equal(events.map((e) => e.data).join(''), text);
     assert.ok(events.every((e) => !e.data.includes('\uFFFD')));
   });
@@ -64,7 +67,7 @@ for (let cut = 0; cut <= bytes.length; cut++) {
 test('one byte at a time gives the same text', () => {
   const rec = new TerminalRecorder({ now: () => 0 });
   for (let i = 0; i < bytes.length; i++) rec.output('o', bytes.subarray(i, i + 1));
-  assert.equal(rec.close().map((e) => e.data).join(''), text);
+  assert.equal(read(rec.close()).map((e) => e.data).join(''), text);
 });
 
 test('stdin and stdout keep separate decoders, so interleaving does not corrupt either', () => {
@@ -73,21 +76,21 @@ test('stdin and stdout keep separate decoders, so interleaving does not corrupt 
   rec.output('o', euro.subarray(0, 1));
   rec.output('i', b('x'));
   rec.output('o', euro.subarray(1));
-  assert.deepEqual(rec.close().map((e) => [e.kind, e.data]), [['i', 'x'], ['o', '€']]);
+  assert.deepEqual(read(rec.close()).map((e) => [e.kind, e.data]), [['i', 'x'], ['o', '€']]);
 });
 
 test('full batches go to onBatch, and flush/close return the rest with nothing lost or repeated', () => {
   const batches: TerminalEvent[][] = [];
-  const rec = new TerminalRecorder({ now: () => 0, onBatch: (e) => batches.push(e), maxBatchEvents: 3 });
+  const rec = new TerminalRecorder({ now: () => 0, onBatch: (e) => batches.push(read(e)), maxBatchEvents: 3 });
   for (let i = 0; i < 8; i++) rec.output('o', b(String(i)));
   assert.deepEqual(batches.map((batch) => batch.length), [3, 3]);
-  const rest = rec.close();
+  const rest = read(rec.close());
   assert.deepEqual([...batches.flat(), ...rest].map((e) => e.data).join(''), '01234567');
 });
 
 test('a batch is also cut by size', () => {
-  const batches: TerminalEvent[][] = [];
-  const rec = new TerminalRecorder({ now: () => 0, onBatch: (e) => batches.push(e), maxBatchChars: 10 });
+  const batches: RecordedEvent[][] = [];
+  const rec = new TerminalRecorder({ now: () => 0, onBatch: (e) => batches.push(e), maxBatchBytes: 10 });
   rec.output('o', b('x'.repeat(12)));
   assert.equal(batches.length, 1);
 });
@@ -101,7 +104,7 @@ test('an event after close is an error, never silently dropped', () => {
 test('a half character left at close is flushed as U+FFFD rather than lost', () => {
   const rec = new TerminalRecorder({ now: () => 0 });
   rec.output('o', b('€').subarray(0, 2));
-  assert.deepEqual(rec.close(), [{ t: 0, kind: 'o', data: '\uFFFD' }]);
+  assert.deepEqual(read(rec.close()), [{ t: 0, kind: 'o', data: '\uFFFD' }]);
 });
 
 test('any bytes cut anywhere are recorded as the WHATWG decoder reads them whole (U+FFFD for each bad sequence)', () => {
@@ -117,7 +120,7 @@ test('any bytes cut anywhere are recorded as the WHATWG decoder reads them whole
         rec.output('o', new Uint8Array(input.subarray(at, at + size)));
         at += size;
       }
-      assert.equal(rec.close().map((e) => e.data).join(''), new TextDecoder('utf-8').decode(input));
+      assert.equal(read(rec.close()).map((e) => e.data).join(''), new TextDecoder('utf-8').decode(input));
     }),
     { numRuns: 2000 },
   );

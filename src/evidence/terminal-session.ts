@@ -4,6 +4,7 @@
  * Reads only the ledger.
  */
 import type { LedgerEntry, LedgerReader } from '../ledger/types.js';
+import { decodeTerminalBatch } from './terminal-batch.js';
 import type { TerminalEvent } from './terminal-recording.js';
 
 export interface TerminalSession {
@@ -22,13 +23,12 @@ export interface TerminalSession {
 export async function terminalEventsOf(reader: LedgerReader, entry: LedgerEntry): Promise<TerminalEvent[] | undefined> {
   const payload = entry.response;
   if (!payload || payload.size === 0) return [];
-  let text = payload.inline;
-  if (text === undefined) {
-    const bytes = await reader.blob(payload.sha256);
+  let bytes: Uint8Array | undefined = payload.inline === undefined ? undefined : Buffer.from(payload.inline, 'utf8');
+  if (bytes === undefined) {
+    bytes = await reader.blob(payload.sha256);
     if (!bytes) return undefined;
-    text = Buffer.from(bytes).toString('utf8');
   }
-  return JSON.parse(text) as TerminalEvent[];
+  return decodeTerminalBatch(bytes, payload.contentType);
 }
 
 /**

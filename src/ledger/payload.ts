@@ -21,7 +21,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** buildPayload converts one body; `blob` is set when the bytes must be written to the blob store. */
 export function buildPayload(input: PayloadInput, inlineLimit: number): { payload: Payload; blob?: BlobWrite } {
-  const { bytes, text } = toBytes(input.body);
+  const { bytes, text } = toBytes(input.body, inlineLimit);
   const sha256 = sha256Hex(bytes);
   const payload: Payload = { size: bytes.byteLength, sha256 };
   if (input.contentType !== undefined) payload.contentType = input.contentType;
@@ -38,9 +38,10 @@ export function buildPayload(input: PayloadInput, inlineLimit: number): { payloa
 /**
  * toBytes returns the utf-8 bytes of a body and, when the bytes are valid utf-8 that decode
  * back to the same text, that text. A string with a lone surrogate is not round-trippable, so
- * it is stored by its (replacement-character) bytes in a blob rather than inline.
+ * it is stored by its (replacement-character) bytes in a blob rather than inline. Bytes longer
+ * than `inlineLimit` go to the blob store whatever they are, so they are not decoded.
  */
-function toBytes(body: string | Uint8Array): { bytes: Uint8Array; text?: string } {
+function toBytes(body: string | Uint8Array, inlineLimit: number): { bytes: Uint8Array; text?: string } {
   if (typeof body === 'string') {
     // Plain ASCII (most recorded text) is one byte per character: copied, not encoded, and
     // free of surrogates. Measuring the UTF-8 length is what tells; it is several times
@@ -50,6 +51,7 @@ function toBytes(body: string | Uint8Array): { bytes: Uint8Array; text?: string 
     // utf-8 encoding replaces a lone surrogate with U+FFFD, so such text does not round-trip.
     return hasLoneSurrogate(body) ? { bytes } : { bytes, text: body };
   }
+  if (body.byteLength > inlineLimit) return { bytes: body };
   try {
     return { bytes: body, text: strictUtf8.decode(body) };
   } catch {

@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { decodeTerminalBatch } from '../../../src/evidence/terminal-batch.js';
 import type { LedgerEntry } from '../../../src/ledger/index.js';
 import { PLANTED_SECRETS } from '../../fixtures/fake-apiserver/index.js';
 import { startGatewayHarness, type GatewayHarness } from '../../support/gateway-harness.js';
@@ -77,7 +78,7 @@ describe('kubectl cp through airlock', () => {
       assert.equal(transfer.complete, true);
       assert.ok(transfer.bytes >= 1024 + binary.length, 'the archive bytes are counted');
       assert.equal((end.data?.bytes as { stdin: number }).stdin, transfer.bytes);
-      const events = streams.flatMap((s) => JSON.parse(s.response?.inline ?? '[]') as Array<{ kind: string; data: string }>);
+      const events = streams.flatMap((s) => decodeTerminalBatch(Buffer.from(s.response?.inline ?? ''), s.response?.contentType));
       assert.deepEqual(events.filter((e) => e.kind === 'i' || e.kind === 'o'), [], 'no archive bytes are recorded as terminal text');
       assert.deepEqual(events.filter((e) => e.kind === 'x'), [{ ...events.find((e) => e.kind === 'x'), kind: 'x', data: '0' }]);
     });
@@ -108,7 +109,7 @@ describe('kubectl cp through airlock', () => {
         [`app/data-${c.tag}/nested/blob.bin`, binary.length],
         [`app/data-${c.tag}/report.txt`, marker.length + 1],
       ]);
-      const events = streams.flatMap((s) => JSON.parse(s.response?.inline ?? '[]') as Array<{ kind: string }>);
+      const events = streams.flatMap((s) => decodeTerminalBatch(Buffer.from(s.response?.inline ?? ''), s.response?.contentType));
       assert.ok(!events.some((e) => e.kind === 'o'), 'the archive on stdout is not recorded as terminal text');
       const ledgerText = JSON.stringify(await h.entries()) + readFileSync(h.ledgerFile).toString('latin1');
       for (const content of [marker, PLANTED_SECRETS.awsAccessKeyId, PLANTED_SECRETS.awsSecretAccessKey]) {
@@ -123,7 +124,7 @@ describe('kubectl cp through airlock', () => {
       assert.equal(res.code, 0, res.stderr);
       const { end, streams } = await sessionEnd(h, (cmd) => cmd.includes(word));
       assert.equal(end.data?.transfer, undefined);
-      const events = streams.flatMap((s) => JSON.parse(s.response?.inline ?? '[]') as Array<{ kind: string; data: string }>);
+      const events = streams.flatMap((s) => decodeTerminalBatch(Buffer.from(s.response?.inline ?? ''), s.response?.contentType));
       assert.ok(events.some((e) => e.kind === 'o' && e.data === `${word}\n`));
     });
   }

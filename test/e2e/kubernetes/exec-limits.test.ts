@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { decodeTerminalBatch } from '../../../src/evidence/terminal-batch.js';
 import type { LedgerEntry } from '../../../src/ledger/index.js';
 import { startGatewayHarness, type GatewayHarness } from '../../support/gateway-harness.js';
 import { kubectlPath, missingKubectl } from '../../support/kubectl.js';
@@ -76,7 +77,7 @@ async function sessionEnd(h: GatewayHarness, subject: string): Promise<{ end: Le
 }
 
 function events(streams: LedgerEntry[]): Array<{ kind: string; data: string }> {
-  return streams.flatMap((s) => JSON.parse(s.response?.inline ?? '[]') as Array<{ kind: string; data: string }>);
+  return streams.flatMap((s) => decodeTerminalBatch(Buffer.from(s.response?.inline ?? ''), s.response?.contentType));
 }
 
 describe('exec session limits through airlock', { skip: missingKubectl(33) }, () => {

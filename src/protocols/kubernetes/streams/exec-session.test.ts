@@ -9,10 +9,14 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { TerminalEvent } from '../../../evidence/terminal-recording.js';
+import { decodeTerminalBatch, encodeTerminalBatch, TERMINAL_BATCH_TYPE } from '../../../evidence/terminal-batch.js';
+import type { RecordedEvent, TerminalEvent } from '../../../evidence/terminal-recording.js';
 import { encodeChannelMessage, V5_CHANNEL, classifySubprotocol, type ChannelProtocol } from './channel/index.js';
 import { createExecSession, type ExecSummary } from './exec-session.js';
 import type { RelayDirection } from './websocket-relay.js';
+
+/** readBack: a batch as a reader of the ledger gets it back. */
+const readBack = (batch: RecordedEvent[]): TerminalEvent[] => decodeTerminalBatch(encodeTerminalBatch(batch), TERMINAL_BATCH_TYPE);
 
 const protocol = classifySubprotocol(V5_CHANNEL) as ChannelProtocol;
 const frame = (channel: 'stdin' | 'stdout' | 'stderr' | 'error', bytes: Uint8Array) => encodeChannelMessage({ channel, bytes }, protocol).data;
@@ -25,7 +29,7 @@ function session(options: Partial<Parameters<typeof createExecSession>[0]> = {})
   const observer = createExecSession({
     offered: [V5_CHANNEL],
     detectors: [],
-    onBatch: (batch) => events.push(...batch),
+    onBatch: (batch) => events.push(...readBack(batch)),
     onEnd: (s) => {
       summary = s;
     },

@@ -19,7 +19,7 @@
  * (an interactive shell cannot wait for a disk flush per keystroke); the session's final entry
  * is written after its last batch, before the stream is reported closed.
  */
-import type { TerminalEvent } from '../../../evidence/terminal-recording.js';
+import type { RecordedEvent } from '../../../evidence/terminal-recording.js';
 import { TerminalRecorder } from '../../../evidence/terminal-recording.js';
 import { createStreamMasker, type StreamMasker } from '../../../masking/stream-masker.js';
 import type { Detector } from '../../../masking/detectors/detector.js';
@@ -58,7 +58,7 @@ export interface ExecSessionOptions {
   offered: string[];
   detectors: readonly Detector[];
   /** Receives each batch of terminal events, in order. */
-  onBatch(events: TerminalEvent[]): void;
+  onBatch(events: RecordedEvent[]): void;
   /**
    * Called once when the stream has ended, after the last batch; a returned promise (the
    * recording's end) holds the client's close until it settles.

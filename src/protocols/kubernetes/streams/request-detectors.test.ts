@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TerminalEvent } from '../../../evidence/terminal-recording.js';
+import { decodeTerminalBatch, encodeTerminalBatch, TERMINAL_BATCH_TYPE } from '../../../evidence/terminal-batch.js';
+import type { RecordedEvent, TerminalEvent } from '../../../evidence/terminal-recording.js';
 import type { PortForwardEvent } from '../../../evidence/port-forward-recording.js';
 import type { ResponseRecorder } from '../../../gateway/adapter.js';
 import { DEFAULT_DETECTORS, selectDetectors } from '../../../masking/detectors/registry.js';
@@ -16,6 +17,9 @@ import { webSocketPortForwardObserver, type PortForwardEnd } from './port-forwar
 import { noteMaskDetectors, requestDetectors } from './request-detectors.js';
 import { encodeDataFrame, encodeSynReply, encodeSynStream } from './spdy/spdy-frame-encoder.js';
 import { HeaderDeflater } from './spdy/spdy-headers.js';
+
+/** readBack: a batch as a reader of the ledger gets it back. */
+const readBack = (batch: RecordedEvent[]): TerminalEvent[] => decodeTerminalBatch(encodeTerminalBatch(batch), TERMINAL_BATCH_TYPE);
 
 const defaults = selectDetectors(DEFAULT_DETECTORS);
 const allowed = (detectors?: string[]): Decision => ({
@@ -90,7 +94,7 @@ describe('an exec session masks with the detectors of its request', () => {
     const observer = createExecSession({
       offered: [V5_CHANNEL],
       detectors: requestDetectors(defaults, decision),
-      onBatch: (batch) => events.push(...batch),
+      onBatch: (batch) => events.push(...readBack(batch)),
       onEnd: () => undefined,
     });
     observer.accept(V5_CHANNEL);

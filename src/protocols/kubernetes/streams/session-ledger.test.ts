@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { decodeTerminalBatch } from '../../../evidence/terminal-batch.js';
 import type { ResponseRecorder } from '../../../gateway/adapter.js';
 import { RecordingBudget, SessionLedger, terminalBatch } from './session-ledger.js';
 
@@ -104,7 +105,7 @@ describe('SessionLedger', () => {
   it('appends the final entry only after every batch has settled, and settled() waits for them', async () => {
     const { record, appends } = slowRecorder();
     const ledger = new SessionLedger(record, { unrecorded: () => undefined });
-    void ledger.batch(...terminalBatch([{ t: 0, kind: 'o', data: 'hello' }])).catch(() => undefined);
+    void ledger.batch(...terminalBatch([{ t: 0, kind: 'o', bytes: Buffer.from('hello') }])).catch(() => undefined);
     void ledger.batch(batchOf(5), {}).catch(() => undefined);
     let settled = false;
     void ledger.settled().then(() => (settled = true));
@@ -126,9 +127,9 @@ describe('SessionLedger', () => {
   });
 
   it('terminalBatch is one stream entry of terminal events', () => {
-    const [body, data] = terminalBatch([{ t: 0.5, kind: 'o', data: 'ok' }]);
-    assert.equal(body.contentType, 'application/vnd.airlock.terminal+json');
-    assert.deepEqual(JSON.parse(body.body), [{ t: 0.5, kind: 'o', data: 'ok' }]);
+    const [body, data] = terminalBatch([{ t: 0.5, kind: 'o', bytes: Buffer.from('ok') }]);
+    assert.equal(body.contentType, 'application/vnd.airlock.terminal');
+    assert.deepEqual(decodeTerminalBatch(Buffer.from(body.body), body.contentType), [{ t: 0.5, kind: 'o', data: 'ok' }]);
     assert.deepEqual(data, { terminal: true, events: 1 });
   });
 });

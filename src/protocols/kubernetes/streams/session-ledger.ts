@@ -16,6 +16,8 @@
  *   settled, so the final entry is the last of the session.
  */
 import type { ResponseRecorder } from '../../../gateway/adapter.js';
+import { encodeTerminalBatch, TERMINAL_BATCH_TYPE } from '../../../evidence/terminal-batch.js';
+import type { RecordedEvent } from '../../../evidence/terminal-recording.js';
 import type { Detector } from '../../../masking/detectors/detector.js';
 
 /** Bytes of a session's recording that may wait for the ledger before its relay stops reading. */
@@ -118,12 +120,12 @@ export interface SessionLedgerOptions {
 /** A body of a stream entry, as the recorder takes it. */
 export interface SessionBatch {
   contentType: string;
-  body: string;
+  body: string | Buffer;
 }
 
 /** The terminal events of an exec or attach session, as one stream entry. */
-export function terminalBatch(events: readonly unknown[]): [SessionBatch, Record<string, unknown>] {
-  return [{ contentType: 'application/vnd.airlock.terminal+json', body: JSON.stringify(events) }, { terminal: true, events: events.length }];
+export function terminalBatch(events: readonly RecordedEvent[]): [SessionBatch, Record<string, unknown>] {
+  return [{ contentType: TERMINAL_BATCH_TYPE, body: encodeTerminalBatch(events) }, { terminal: true, events: events.length }];
 }
 
 export class SessionLedger {
@@ -160,7 +162,7 @@ export class SessionLedger {
    * when the ledger refused it, after `unrecorded` was called).
    */
   batch(body: SessionBatch, data: Record<string, unknown>): Promise<void> {
-    const size = Buffer.byteLength(body.body);
+    const size = typeof body.body === 'string' ? Buffer.byteLength(body.body) : body.body.length;
     this.#waiting += size;
     if (this.#waiting > this.#high) this.#heldForSelf = true;
     if (this.#budget.add(size) && !this.#heldForBudget) {

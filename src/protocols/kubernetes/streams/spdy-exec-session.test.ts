@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, test } from 'node:test';
-import type { TerminalEvent } from '../../../evidence/terminal-recording.js';
+import { decodeTerminalBatch, encodeTerminalBatch, TERMINAL_BATCH_TYPE } from '../../../evidence/terminal-batch.js';
+import type { RecordedEvent, TerminalEvent } from '../../../evidence/terminal-recording.js';
 import { secretPatternsDetector } from '../../../masking/detectors/secret-patterns-detector.js';
 import { encodeDataFrame, encodeSynReply, encodeSynStream } from './spdy/spdy-frame-encoder.js';
 import { decodeFrames } from './spdy/spdy-frames.js';
@@ -13,6 +14,9 @@ import { SpdySession, type Direction } from './spdy/spdy-session.js';
 import { createSpdyExecSession, type SpdyExecSessionOptions, type SpdyExecSummary } from './spdy-exec-session.js';
 import { MAX_LISTED_FILES } from './transfer-listing.js';
 import type { SpdyPeer, SpdyRelayObserver } from './spdy-relay.js';
+
+/** readBack: a batch as a reader of the ledger gets it back. */
+const readBack = (batch: RecordedEvent[]): TerminalEvent[] => decodeTerminalBatch(encodeTerminalBatch(batch), TERMINAL_BATCH_TYPE);
 
 const KEY = 'AKIAFAKEFAKE7EXAMPLE';
 const ids = { error: 1, stdin: 3, stdout: 5, stderr: 7, resize: 9 } as const;
@@ -45,7 +49,7 @@ async function drive(cuts: { from: Direction; bytes: Buffer }[], observerFor = (
   const observer = observerFor(createSpdyExecSession({
     offered: ['v4.channel.k8s.io', 'v3.channel.k8s.io'],
     detectors: [secretPatternsDetector],
-    onBatch: (events) => void run.events.push(...events),
+    onBatch: (events) => void run.events.push(...readBack(events)),
     onEnd: (summary) => (run.summary = summary),
     now: () => 0,
     ...extra,

@@ -22,7 +22,7 @@
  * spdy-relay.ts with this observer and writes the batches and the final entry to the ledger.
  */
 import type { ResponseRecorder } from '../../../gateway/adapter.js';
-import type { TerminalEvent } from '../../../evidence/terminal-recording.js';
+import type { RecordedEvent } from '../../../evidence/terminal-recording.js';
 import { TerminalRecorder } from '../../../evidence/terminal-recording.js';
 import { createStreamMasker, type StreamMasker } from '../../../masking/stream-masker.js';
 import type { Detector } from '../../../masking/detectors/detector.js';
@@ -54,7 +54,7 @@ export interface SpdyExecSessionOptions {
   offered: string[];
   detectors: readonly Detector[];
   /** Receives each batch of terminal events, in order; a promise says when it is recorded. */
-  onBatch(events: TerminalEvent[]): void | Promise<unknown>;
+  onBatch(events: RecordedEvent[]): void | Promise<unknown>;
   onEnd(summary: SpdyExecSummary): void;
   /** Set when the command is `tar` on the standard streams (kubectl cp): which way the archive goes. */
   transfer?: TransferDirection;
