@@ -29,6 +29,11 @@ export interface Detector {
   pendingStart?(text: string): number;
 }
 
+/** Trigger is a cheap test for a literal (a non-global RegExp is one). */
+export interface Trigger {
+  test(text: string): boolean;
+}
+
 /** RegexRule is one pattern; `group` names the capture that is masked (default: whole match). */
 export interface RegexRule {
   readonly kind: string;
@@ -38,11 +43,11 @@ export interface RegexRule {
   /** accept filters candidates a regex cannot judge (a Luhn check, a JSON header). */
   readonly accept?: (value: string) => boolean;
   /**
-   * trigger is a cheap, non-global pattern found in every text `pattern` matches (a literal
-   * every match contains); a text without it skips the rule. Rules may share one trigger,
-   * which is then tested once per text.
+   * trigger is a cheap test every text `pattern` matches passes (a literal every match
+   * contains); a text that fails it skips the rule. Rules may share one trigger, which is then
+   * tested once per text.
    */
-  readonly trigger?: RegExp;
+  readonly trigger?: Trigger;
   /**
    * boundary is a sticky lookbehind (`/(?<![A-Za-z])/y`) that must hold where a match starts.
    * Written inside `pattern` it would be tried at every position; kept out, the scan skips
@@ -57,7 +62,7 @@ const RESCAN_LIMIT = 64;
 /** findWithRules runs each rule's global regex over text and returns the ranges to mask. */
 export function findWithRules(text: string, rules: readonly RegexRule[]): Finding[] {
   const out: Finding[] = [];
-  let triggered: Map<RegExp, boolean> | undefined;
+  let triggered: Map<Trigger, boolean> | undefined;
   for (const rule of rules) {
     if (rule.trigger) {
       triggered ??= new Map();
@@ -106,13 +111,61 @@ export function anyCase(source: string): string {
   return source.replace(/[A-Za-z]/g, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
 }
 
+/**
+ * literalTrigger holds when text contains one of `literals`, or matches `also` (for what no
+ * short list of literals covers). A substring search skips natively to the occurrences of the
+ * literal's first character, so it costs far less than a regex alternation, which is tried at
+ * every position: literals should begin with a rare character, and be shorter than 7 (a longer
+ * one is searched another way, several times slower).
+ */
+export function literalTrigger(literals: readonly string[], also?: RegExp): Trigger {
+  return {
+    test(text) {
+      for (const l of literals) if (text.includes(l)) return true;
+      return also?.test(text) ?? false;
+    },
+  };
+}
+
+/** How much text anyCaseTrigger searches first, alone. */
+const PROBE = 2048;
+
+/**
+ * anyCaseTrigger is literalTrigger for lowercase ASCII literals in any ASCII case, as `anyCase`
+ * patterns match them. It searches a lowercased ASCII copy (each UTF-16 unit as one byte, the
+ * high bit cleared): every ASCII character stays where it was, so no occurrence is lost (another
+ * character may turn into a letter: an extra hit, never a missed one), and the copy is one-byte
+ * whatever the text was, so it lowercases natively (a two-byte string, as any text beyond
+ * Latin-1 is, lowercases through ICU at several times the cost). A first piece is searched
+ * alone: text with a literal mostly has one early, and is spared copying the rest.
+ */
+export function anyCaseTrigger(literals: readonly string[]): Trigger {
+  const overlap = Math.max(...literals.map((l) => l.length)) - 1;
+  const has = (piece: string): boolean => {
+    const lower = Buffer.from(piece, 'latin1').toString('ascii').toLowerCase();
+    for (const l of literals) if (lower.includes(l)) return true;
+    return false;
+  };
+  return {
+    test(text) {
+      if (text.length <= PROBE) return has(text);
+      return has(text.slice(0, PROBE)) || has(text.slice(PROBE - overlap));
+    },
+  };
+}
+
 const BLANK = /\s/;
 
 /** tailTokenStart returns where the trailing run of non-blank characters begins. */
 export function tailTokenStart(text: string, limit = 512): number {
   let i = text.length;
   const floor = Math.max(0, text.length - limit);
-  while (i > floor && !BLANK.test(text[i - 1] ?? ' ')) i--;
+  while (i > floor) {
+    const c = text.charCodeAt(i - 1);
+    // Printable ASCII is never blank; anything else is asked of the regex.
+    if ((c <= 0x20 || c >= 0x7f) && BLANK.test(text[i - 1] ?? ' ')) break;
+    i--;
+  }
   return i;
 }
 
@@ -126,9 +179,12 @@ export function buildTriggerHold(triggers: readonly string[], caseInsensitive = 
   const norm = (s: string): string => (caseInsensitive ? s.toLowerCase() : s);
   const list = triggers.map(norm);
   const prefixes = new Set<string>();
+  // The first characters of the triggers: a suffix that starts otherwise is no prefix.
+  const firsts = new Set<number>();
   let longest = 0;
   for (const t of list) {
     longest = Math.max(longest, t.length);
+    firsts.add(t.charCodeAt(0));
     for (let k = 1; k < t.length; k++) prefixes.add(t.slice(0, k));
   }
   return function pendingFromTriggers(text: string): number {
@@ -143,17 +199,23 @@ export function buildTriggerHold(triggers: readonly string[], caseInsensitive = 
     const maxK = Math.min(longest - 1, tail.length);
     for (let k = maxK; k >= 1; k--) {
       const pos = text.length - k;
-      if (!prefixes.has(tail.slice(tail.length - k))) continue;
+      if (!firsts.has(tail.charCodeAt(tail.length - k)) || !prefixes.has(tail.slice(tail.length - k))) continue;
       if (pos === 0 || !/[A-Za-z0-9]/.test(text[pos - 1] ?? '')) return pos;
     }
     return text.length;
   };
 }
 
-/** endAnchoredHold returns a `pendingStart` that holds from the match of a `$`-anchored regex. */
-export function endAnchoredHold(pattern: RegExp, window = 512): (text: string) => number {
+/**
+ * endAnchoredHold returns a `pendingStart` that holds from the match of a `$`-anchored regex in
+ * the last `window` characters. With `singleLine` (the pattern matches no `\n`, and its leading
+ * lookbehind, if any, holds after a `\n` as at the start of text) the search starts after the
+ * last line break, so a frame ending in whole lines costs no scan.
+ */
+export function endAnchoredHold(pattern: RegExp, window = 512, singleLine = false): (text: string) => number {
   return function pendingFromPattern(text: string): number {
-    const from = Math.max(0, text.length - window);
+    let from = Math.max(0, text.length - window);
+    if (singleLine) from = Math.max(from, text.lastIndexOf('\n') + 1);
     const m = pattern.exec(from === 0 ? text : text.slice(from));
     return m ? from + m.index : text.length;
   };

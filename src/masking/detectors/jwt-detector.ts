@@ -3,7 +3,7 @@
  * (JWS) — the shape of every OIDC and service-account token. Requiring a JSON header with
  * `alg` keeps ordinary dotted identifiers and base64 blobs from being masked.
  */
-import { buildTriggerHold, findWithRules, type Detector, type RegexRule } from './detector.js';
+import { buildTriggerHold, findWithRules, literalTrigger, type Detector, type RegexRule } from './detector.js';
 
 /** isJwtHeader says whether a base64url segment decodes to a JSON object carrying `alg`. */
 export function isJwtHeader(segment: string): boolean {
@@ -20,11 +20,16 @@ export function isJwtHeader(segment: string): boolean {
 const JWT = /(eyJ[A-Za-z0-9_-]{4,})\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?![A-Za-z0-9_.-])/dg;
 const NOT_AFTER_TOKEN = /(?<![A-Za-z0-9_-])/y;
 
-const rule: RegexRule = { kind: 'jwt', pattern: JWT, boundary: NOT_AFTER_TOKEN, accept: (v) => isJwtHeader(v.slice(0, v.indexOf('.'))) };
+// The payload's `.eyJ`: rarer than a lone `eyJ` (it never occurs in plain base64), so most
+// text, base64 blobs included, skips the scan.
+const PAYLOAD = literalTrigger(['.eyJ']);
+
+/** The JWT rule; exported for the tests. */
+export const jwtRule: RegexRule = { kind: 'jwt', pattern: JWT, boundary: NOT_AFTER_TOKEN, trigger: PAYLOAD, accept: (v) => isJwtHeader(v.slice(0, v.indexOf('.'))) };
 
 /** jwtDetector finds JSON Web Tokens; it never throws. */
 export const jwtDetector: Detector = {
   name: 'jwt',
-  find: (text) => findWithRules(text, [rule]),
+  find: (text) => findWithRules(text, [jwtRule]),
   pendingStart: buildTriggerHold(['eyJ']),
 };

@@ -9,21 +9,30 @@
  * It never masks a key name, only the value, so output stays readable (`password=<masked>`).
  */
 import { isPlaceholder } from '../placeholder.js';
-import { anyCase, buildTriggerHold, endAnchoredHold, findWithRules, type Detector, type RegexRule } from './detector.js';
+import { anyCase, anyCaseTrigger, buildTriggerHold, endAnchoredHold, findWithRules, literalTrigger, type Detector, type RegexRule } from './detector.js';
 
 const ASSIGN_KEYS = 'password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|auth';
 
-// Every match of a token rule below contains a literal of this trigger; text without one
-// (nearly all output) skips the nine token scans after one search, which costs less than half
-// of one search per family of tokens.
-const TOKEN = /A(?:KIA|SIA|BIA|CCA|GPA|IDA|ROA|NPA|NVA|PKA|Iza)|(?:gh[pousr]|github_pat|[sr]k_live|npm)_|xox[baprsoe]-|xapp-|hooks\.slack\.com\//;
+// Every match of a token rule below contains one of these literals (`gh` of ghp_…, `github` of
+// github_pat_, `k_live` of sk_live_ and rk_live_, `k.com/` of hooks.slack.com/) or one of the
+// AWS and GCP key prefixes, which the regex finds; text without any (nearly all output) skips the
+// nine token scans.
+const TOKEN = literalTrigger(['gh', 'github', 'k_live', 'npm_', 'xox', 'xapp-', 'k.com/'], /A(?:KIA|SIA|BIA|CCA|GPA|IDA|ROA|NPA|NVA|PKA|Iza)/);
+// Every credential key contains one of these in some case (`word` password, `wd` passwd and
+// pwd, `phr` passphrase, `cret` secret, `ke` token and every key, `uth` auth; the AWS secret
+// key's name holds `cret`): each led by a rarer letter than the key's first.
+const KEY = anyCaseTrigger(['ke', 'wd', 'word', 'phr', 'cret', 'uth']);
+// Every database URL has its `://`.
+const SCHEME = literalTrigger(['://']);
 
-const rules: readonly RegexRule[] = [
+/** The rules, in the order their findings are listed; exported for the tests. */
+export const secretPatternRules: readonly RegexRule[] = [
   { kind: 'aws-access-key-id', pattern: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?![A-Z0-9])/dg, trigger: TOKEN },
   {
     kind: 'aws-secret-access-key',
     pattern: new RegExp(`${anyCase('aws_?secret_?(?:access_?)?key')}["']?\\s*[:=]\\s*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])`, 'dg'),
     group: 1,
+    trigger: KEY,
   },
   { kind: 'github-token', pattern: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9_])/dg, trigger: TOKEN },
   { kind: 'github-token', pattern: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}(?![A-Za-z0-9_])/dg, trigger: TOKEN },
@@ -39,6 +48,7 @@ const rules: readonly RegexRule[] = [
     kind: 'database-password',
     pattern: /:\/\/(?<=(?<![A-Za-z0-9+.-])(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|clickhouse|jdbc:[a-z]+):\/\/)[^\s:/@]+:([^\s@/]+)@/dg,
     group: 1,
+    trigger: SCHEME,
   },
   {
     // KEY=value / "key": "value" / key: value where KEY names a credential.
@@ -46,6 +56,7 @@ const rules: readonly RegexRule[] = [
     pattern: new RegExp(`(?:${anyCase(ASSIGN_KEYS)})[A-Za-z0-9_.-]*["']?[ \\t]*[:=][ \\t]*["']?([^\\s"'\`,;]{6,})`, 'dg'),
     boundary: /(?<![A-Za-z])/y,
     group: 1,
+    trigger: KEY,
     // Not a secret: a stand-in, an empty word, a reference, structure (`"f:password":{}` in
     // managedFields, a JSON object or list), or airlock's own placeholder (plain or base64).
     accept: (v) => !/^(?:<?masked|\*+|x+|null|none|true|false|undefined|\$\{?[A-Za-z_]+\}?)$/i.test(v) && !/^[{[]/.test(v) && !isPlaceholder(v),
@@ -58,8 +69,11 @@ const triggerHold = buildTriggerHold([
   'AIza', 'sk_live_', 'rk_live_', 'npm_', '://',
 ]);
 // An assignment may have blanks between key and value, which a token-based hold cannot see.
+// It never spans a line, so only the last line is searched.
 const assignHold = endAnchoredHold(
   new RegExp(`(?<![A-Za-z])(?:${ASSIGN_KEYS})[A-Za-z0-9_.-]*["']?[ \\t]*(?:[:=][ \\t]*["']?[^\\s"'\`,;]*)?$`, 'i'),
+  512,
+  true,
 );
 const keyPrefixHold = buildTriggerHold(['password', 'passwd', 'passphrase', 'pwd', 'secret', 'token', 'api_key', 'api-key', 'apikey',
   'access_key', 'access-key', 'accesskey', 'private_key', 'client_secret', 'auth', 'aws_secret', 'awssecret'], true);
@@ -67,6 +81,6 @@ const keyPrefixHold = buildTriggerHold(['password', 'passwd', 'passphrase', 'pwd
 /** secretPatternsDetector finds well-known credentials with regexes; it never throws. */
 export const secretPatternsDetector: Detector = {
   name: 'secretlint',
-  find: (text) => findWithRules(text, rules),
+  find: (text) => findWithRules(text, secretPatternRules),
   pendingStart: (text) => Math.min(triggerHold(text), assignHold(text), keyPrefixHold(text)),
 };
