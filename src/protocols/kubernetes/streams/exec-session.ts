@@ -191,6 +191,8 @@ export function createExecSession(options: ExecSessionOptions): ExecObserver {
         scheduleFlush(msg.channel);
         if (out.length === 0) return null;
         recorder.output(kindOf[msg.channel], out);
+        // Nothing masked or held back: the message goes on as it came, not encoded again.
+        if (out.length === msg.bytes.length && out.buffer === msg.bytes.buffer && out.byteOffset === msg.bytes.byteOffset) return data;
         return encodeChannelMessage({ channel: msg.channel, bytes: out }, protocol).data;
       }
       if (msg.channel === 'error') errors?.push(msg.bytes);
