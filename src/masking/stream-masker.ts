@@ -58,6 +58,17 @@ function mergeFindings(found: Finding[]): Finding[] {
   return out;
 }
 
+const BEYOND_LATIN1 = /[\u0100-\uffff]/;
+
+/**
+ * oneByte returns Latin-1 text as a string of its own: a piece cut from a string that held any
+ * character beyond Latin-1 (`✓`, `➜` in a prompt) keeps that string's two bytes per character,
+ * and every later frame joined to it would be scanned at that width.
+ */
+function oneByte(text: string): string {
+  return BEYOND_LATIN1.test(text) ? text : Buffer.from(text, 'latin1').toString('latin1');
+}
+
 /**
  * createStreamMasker returns a push/flush masker over the given detectors; it throws
  * nothing at run time (a detector that throws is a bug and propagates).
@@ -103,7 +114,7 @@ export function createStreamMasker(options: StreamMaskerOptions): StreamMasker {
       if (end > start) spans.push({ start, end, kind: f.kind });
     }
     if (overflow && commit < full.length) spans.push({ start: commit, end: full.length, kind: 'overflow' });
-    context = full.slice(Math.max(0, commit - CONTEXT), commit);
+    context = oneByte(full.slice(Math.max(0, commit - CONTEXT), commit));
     const held = pending;
     pending = commitByte >= held.length ? EMPTY : Buffer.from(held.subarray(commitByte));
     // Nothing to mask: the released bytes go out as they came, without a copy.
