@@ -127,6 +127,16 @@ export function literalTrigger(literals: readonly string[], also?: RegExp): Trig
   };
 }
 
+/**
+ * asciiLowerCase returns text with ASCII letters in lower case and every character where it
+ * was: each UTF-16 unit becomes one byte with the high bit cleared (so a character beyond ASCII
+ * may turn into a letter: an extra hit for a search, never a missed one). `toLowerCase` alone
+ * may lengthen text (`İ` becomes two characters), which would move every position after it.
+ */
+export function asciiLowerCase(text: string): string {
+  return Buffer.from(text, 'latin1').toString('ascii').toLowerCase();
+}
+
 /** How much text anyCaseTrigger searches first, alone. */
 const PROBE = 2048;
 
@@ -142,7 +152,7 @@ const PROBE = 2048;
 export function anyCaseTrigger(literals: readonly string[]): Trigger {
   const overlap = Math.max(...literals.map((l) => l.length)) - 1;
   const has = (piece: string): boolean => {
-    const lower = Buffer.from(piece, 'latin1').toString('ascii').toLowerCase();
+    const lower = asciiLowerCase(piece);
     for (const l of literals) if (lower.includes(l)) return true;
     return false;
   };
@@ -176,7 +186,8 @@ export function tailTokenStart(text: string, limit = 512): number {
  * ordinary keystroke (`l`, `s`) is released at once.
  */
 export function buildTriggerHold(triggers: readonly string[], caseInsensitive = false): (text: string) => number {
-  const norm = (s: string): string => (caseInsensitive ? s.toLowerCase() : s);
+  // Positions in the normalized tail are positions in the text: see asciiLowerCase.
+  const norm = (s: string): string => (caseInsensitive ? asciiLowerCase(s) : s);
   const list = triggers.map(norm);
   const prefixes = new Set<string>();
   // The first characters of the triggers: a suffix that starts otherwise is no prefix.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { findWithRules, type Detector, type RegexRule } from './detector.js';
+import { buildTriggerHold, findWithRules, type Detector, type RegexRule } from './detector.js';
 import { isJwtHeader, jwtDetector } from './jwt-detector.js';
 import { luhnValid, piiDetector } from './pii-detector.js';
 import { privateKeyDetector } from './private-key-detector.js';
@@ -115,6 +115,14 @@ test('pendingStart holds a trigger prefix but releases ordinary keystrokes', () 
     [piiDetector, 'mail bob@exa', 5],
   ];
   for (const [d, text, want] of rows) assert.equal(d.pendingStart?.(text), want, `${d.name} ${text}`);
+});
+
+test('a case-insensitive hold starts at its trigger even after characters that lower-case to two (İ)', () => {
+  const hold = buildTriggerHold(['password', 'token'], true);
+  assert.equal(hold('İİİİpassword'), 4, 'the key is held from its first letter');
+  assert.equal(hold('x İİİİİİİİİİPASSWORD'), 12);
+  assert.equal(hold('İİİİİİİİİİİİİİİİİİİİtok'), 20, 'and so is a key still being typed');
+  assert.equal(hold('İİİİ done'), 9, 'text without a trigger is released');
 });
 
 test('selectDetectors refuses an unknown name with a config error', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { findWithRules, tailTokenStart, type Detector, type RegexRule } from './detector.js';
+import { asciiLowerCase, findWithRules, tailTokenStart, type Detector, type RegexRule } from './detector.js';
 import { jwtDetector, jwtRule } from './jwt-detector.js';
 import { pemDetector, privateKeyDetector } from './private-key-detector.js';
 import { secretPatternRules, secretPatternsDetector } from './secret-patterns-detector.js';
@@ -23,7 +23,7 @@ function plainTailTokenStart(text: string, limit = 512): number {
 }
 
 function plainTriggerHold(triggers: readonly string[], caseInsensitive = false): (text: string) => number {
-  const norm = (s: string): string => (caseInsensitive ? s.toLowerCase() : s);
+  const norm = (s: string): string => (caseInsensitive ? asciiLowerCase(s) : s);
   const list = triggers.map(norm);
   const prefixes = new Set(list.flatMap((t) => [...t].map((_, k) => t.slice(0, k)).slice(1)));
   const longest = Math.max(...list.map((t) => t.length));
