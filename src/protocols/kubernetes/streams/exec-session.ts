@@ -19,8 +19,7 @@
  * (an interactive shell cannot wait for a disk flush per keystroke); the session's final entry
  * is written after its last batch, before the stream is reported closed.
  */
-import type { RecordedEvent } from '../../../evidence/terminal-recording.js';
-import { TerminalRecorder } from '../../../evidence/terminal-recording.js';
+import { TerminalRecorder, type RecordedEvent } from '../../../evidence/terminal-recording.js';
 import { createStreamMasker, type StreamMasker } from '../../../masking/stream-masker.js';
 import type { Detector } from '../../../masking/detectors/detector.js';
 import {

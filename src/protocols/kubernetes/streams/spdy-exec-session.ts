@@ -22,8 +22,7 @@
  * spdy-relay.ts with this observer and writes the batches and the final entry to the ledger.
  */
 import type { ResponseRecorder } from '../../../gateway/adapter.js';
-import type { RecordedEvent } from '../../../evidence/terminal-recording.js';
-import { TerminalRecorder } from '../../../evidence/terminal-recording.js';
+import { TerminalRecorder, type RecordedEvent } from '../../../evidence/terminal-recording.js';
 import { createStreamMasker, type StreamMasker } from '../../../masking/stream-masker.js';
 import type { Detector } from '../../../masking/detectors/detector.js';
 import { ErrorChannelReader, negotiateSubprotocol, ResizeDecoder, type ExecStatus } from './channel/index.js';
