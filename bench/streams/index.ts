@@ -17,6 +17,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { scrapeRecordingHolds } from '../kubernetes/ledger-metrics.js';
 import { cpuSeconds, mainThreadCpuSeconds, rssBytes, sampleRss } from '../kubernetes/proc.js';
 import type { Running } from '../kubernetes/processes.js';
 import { download, keystrokes, type ExecTarget } from './channel-client.js';
@@ -120,7 +121,9 @@ async function main(): Promise<void> {
       console.log(downloadHeader());
       for (let run = 0; run < runs; run++) {
         for (const t of targets) {
+          const holds0 = t.name === 'airlock' ? await scrapeRecordingHolds(s.airlock.adminUrl) : undefined;
           const m = await measured(t, () => download(t, s.fake.file));
+          const holds1 = holds0 === undefined ? undefined : await scrapeRecordingHolds(s.airlock.adminUrl);
           const row: DownloadRow = {
             ...m.result,
             route: t.name,
@@ -128,6 +131,7 @@ async function main(): Promise<void> {
             ...(m.cpuS === undefined ? {} : { gatewayCpuS: m.cpuS }),
             ...(m.mainCpuS === undefined ? {} : { gatewayMainCpuS: m.mainCpuS }),
             ...(m.rssGrowth === undefined ? {} : { rssGrowth: m.rssGrowth }),
+            ...(holds0 === undefined || holds1 === undefined ? {} : { recordingHolds: holds1 - holds0 }),
           };
           downloads.push(row);
           console.log(downloadLine(row));

@@ -16,6 +16,8 @@ export interface DownloadRow extends Download {
   gatewayMainCpuS?: number;
   /** the gateway's peak RSS during the run minus its RSS just before, in bytes */
   rssGrowth?: number;
+  /** airlock only: times the relay stopped reading because the recording was behind the disk (`airlock_stream_recording_holds_total`) */
+  recordingHolds?: number;
 }
 
 export interface LatencyRow {
@@ -49,12 +51,12 @@ export function latencyRow(route: string, samples: number[], gatewayCpuMsPerKey?
 }
 
 export function downloadHeader(): string {
-  return `  ${'route'.padEnd(ROUTE)}${pad('MB', 8)}${pad('MB/s', 9)}${pad('1st byte ms', 13)}${pad('stream ms', 11)}${pad('total ms', 10)}${pad('frames', 8)}${pad('masked', 8)}${pad('gw cpu s', 10)}${pad('(loop)', 8)}${pad('gw RSS +MB', 12)}  exit`;
+  return `  ${'route'.padEnd(ROUTE)}${pad('MB', 8)}${pad('MB/s', 9)}${pad('1st byte ms', 13)}${pad('stream ms', 11)}${pad('total ms', 10)}${pad('frames', 8)}${pad('masked', 8)}${pad('gw cpu s', 10)}${pad('(loop)', 8)}${pad('gw RSS +MB', 12)}${pad('holds', 7)}  exit`;
 }
 
 export function downloadLine(r: DownloadRow): string {
   const exit = /"reason":"([^"]+)"/.exec(r.status)?.[1] ?? (/"status":"Success"/.test(r.status) ? 'Success' : r.status.slice(0, 40) || 'none');
-  return `  ${r.route.padEnd(ROUTE)}${pad(fmt(r.stdoutBytes / MB, 1), 8)}${pad(fmt(r.mbPerSecond, 1), 9)}${pad(fmt(r.firstByteMs, 1), 13)}${pad(fmt(r.streamMs, 0), 11)}${pad(fmt(r.totalMs, 0), 10)}${pad(String(r.messages), 8)}${pad(String(r.maskedMessages), 8)}${pad(fmt(r.gatewayCpuS), 10)}${pad(fmt(r.gatewayMainCpuS), 8)}${pad(r.rssGrowth === undefined ? 'n/a' : fmt(r.rssGrowth / MB, 1), 12)}  ${exit}`;
+  return `  ${r.route.padEnd(ROUTE)}${pad(fmt(r.stdoutBytes / MB, 1), 8)}${pad(fmt(r.mbPerSecond, 1), 9)}${pad(fmt(r.firstByteMs, 1), 13)}${pad(fmt(r.streamMs, 0), 11)}${pad(fmt(r.totalMs, 0), 10)}${pad(String(r.messages), 8)}${pad(String(r.maskedMessages), 8)}${pad(fmt(r.gatewayCpuS), 10)}${pad(fmt(r.gatewayMainCpuS), 8)}${pad(r.rssGrowth === undefined ? 'n/a' : fmt(r.rssGrowth / MB, 1), 12)}${pad(r.recordingHolds === undefined ? 'n/a' : String(r.recordingHolds), 7)}  ${exit}`;
 }
 
 export function latencyHeader(): string {
