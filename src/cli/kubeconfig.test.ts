@@ -112,6 +112,12 @@ describe('writeAgentKubeconfig', () => {
     assert.ok(!/eyJ|token:/.test(text), 'no token, and no token field, in the file');
   });
 
+  it('the connection `airlock start --kubeconfig`/`--upstream` creates from its flags is known without those flags', async () => {
+    // The banner of a one-line start prints `airlock kubeconfig --connection default` without the upstream flags.
+    const written = await writeAgentKubeconfig(config, request({ connection: 'default' }));
+    assert.equal(written.server, 'https://127.0.0.1:18443/k8s/default');
+  });
+
   it('the default plugin command is this node and the absolute bin/airlock.js', async () => {
     const written = await writeAgentKubeconfig(config, request());
     const exec = (parse(readFileSync(written.file, 'utf8')) as Kubeconfig).users[0]?.user.exec;

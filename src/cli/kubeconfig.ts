@@ -36,6 +36,13 @@ interface KubeconfigCommandOptions extends ConfigOptions {
 /** The quick-start connection airlock creates at run time when no cluster is configured. */
 export const sandboxConnection = 'sandbox';
 
+/**
+ * The connection `airlock start --kubeconfig FILE` or `--upstream URL` creates from its flags:
+ * the banner's `airlock kubeconfig --connection default` runs without those flags, so the name
+ * is known here as the sandbox's is.
+ */
+export const oneLineStartConnection = 'default';
+
 export interface AgentKubeconfigRequest {
   connection: string;
   subject: string;
@@ -167,12 +174,13 @@ export function pluginConfigArgs(options: ConfigOptions, config: AirlockConfig):
 
 function checkConnection(config: AirlockConfig, name: string): void {
   const known = config.connections.map((c) => c.name);
-  if (name === sandboxConnection || known.includes(name)) return;
+  if (name === sandboxConnection || name === oneLineStartConnection || known.includes(name)) return;
   const hint = isConnectionName(name) ? '' : ' (names are lower-case letters, digits and dashes)';
-  throw new AirlockError(
-    'AIRLOCK_INPUT_INVALID',
-    `connection "${name}" is not configured${hint}; known connections: ${[...known, `${sandboxConnection} (the quick start, when no cluster is configured)`].join(', ')}`,
-  );
+  const implicit = [
+    ...(known.includes(oneLineStartConnection) ? [] : [`${oneLineStartConnection} (airlock start --kubeconfig or --upstream)`]),
+    `${sandboxConnection} (the quick start, when no cluster is configured)`,
+  ];
+  throw new AirlockError('AIRLOCK_INPUT_INVALID', `connection "${name}" is not configured${hint}; known connections: ${[...known, ...implicit].join(', ')}`);
 }
 
 /** serverBase is airlock's external URL: --server, else the URL a local client dials for `listen`. */

@@ -143,6 +143,6 @@ test('airlock token exec prints an ExecCredential, and kubeconfig refuses an unk
 
   const refused = await runCli(['kubeconfig', '--data', data, '--connection', 'prod', '--subject', 'agent:e2e', '--out', join(dir, 'x')]);
   assert.equal(refused.code, 2);
-  assert.match(refused.stderr, /connection "prod" is not configured; known connections: sandbox/);
+  assert.match(refused.stderr, /connection "prod" is not configured; known connections: default \(airlock start --kubeconfig or --upstream\), sandbox/);
   assert.ok(!existsSync(join(dir, 'x')));
 });
