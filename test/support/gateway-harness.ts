@@ -36,8 +36,11 @@ import { startFakeApiServer, type FakeApiServer } from '../fixtures/fake-apiserv
 export interface GatewayHarnessOptions {
   /** Policy YAML source; default: the embedded default policy. */
   policy?: string;
-  /** Fields of the connection config (its input form) over the defaults: name `sandbox`, the fake as upstream. */
-  connection?: Record<string, unknown>;
+  /**
+   * Fields of the connection config (its input form) over the defaults: name `sandbox`, the fake
+   * as upstream; a function gets the started fake (to write a kubeconfig for it, say).
+   */
+  connection?: Record<string, unknown> | ((fake: FakeApiServer) => Record<string, unknown>);
   /** What the fake's /version reports (the plain `kubectl` dispatcher picks its client by it). */
   minorVersion?: number;
   /** The `ledger` config section (input form), e.g. `{ bodyLimit: 65536 }`. */
@@ -148,7 +151,7 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
       name: 'sandbox',
       type: 'kubernetes',
       upstream: { url: fake.url, token: fake.token, ca: upstreamCa },
-      ...options.connection,
+      ...(typeof options.connection === 'function' ? options.connection(fake) : options.connection),
     };
     const config = configSchema.parse({
       data: dataDir,

@@ -170,15 +170,15 @@ export async function forwardKubernetes(x: KubeExchange, gatewayRecord: Response
   };
   res.once('close', onClientGone);
 
-  let upstream;
-  try {
-    upstream = await conn.upstream.dispatcher.request({
+  const { identity, target } = x;
+  const send = () =>
+    conn.upstream.dispatcher.request({
       origin: conn.upstream.baseUrl.origin,
-      path: upstreamPath(conn.upstream, x.target),
+      path: upstreamPath(conn.upstream, target),
       method: req.method as 'GET',
       headers: upstreamHeaders(req.headers, {
         authorization: conn.upstream.authorization(),
-        impersonation: x.impersonation ?? conn.impersonate(x.identity),
+        impersonation: x.impersonation ?? conn.impersonate(identity),
         auditId: x.id,
         accept: info.isResourceRequest && !isNegotiationExempt(info) ? rewriteAccept(req.headers.accept) : undefined,
       }),
@@ -187,6 +187,16 @@ export async function forwardKubernetes(x: KubeExchange, gatewayRecord: Response
       headersTimeout: longRunning ? 0 : deps.requestTimeoutMs,
       bodyTimeout: longRunning ? 0 : deps.requestTimeoutMs,
     });
+  let upstream;
+  try {
+    upstream = await send();
+    // A 401 is the cluster refusing airlock's own credential: callers are impersonated, and the
+    // API server authenticates before it does anything else. Once a credential that can be
+    // renewed (an exec plugin's token) has been, the request is sent again, once.
+    if (upstream.statusCode === 401 && (await conn.upstream.renew())) {
+      await upstream.body.dump();
+      upstream = await send();
+    }
   } catch (err) {
     const status = upstreamFailure(err, conn.upstream.name);
     await record.response({ status: status.statusCode, data: { error: status.status.message } }).catch(() => undefined);

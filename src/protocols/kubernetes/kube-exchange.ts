@@ -18,6 +18,8 @@ export interface UpstreamTarget {
   dispatcher: Dispatcher;
   /** `Bearer …` for token credentials; undefined with client certificates. */
   authorization(): string | undefined;
+  /** renew: the cluster answered 401 to airlock's own credential; true when a renewed one may be tried. */
+  renew(): Promise<boolean>;
   /** TLS settings for a WebSocket leg to the API server. */
   tlsOptions(): { rejectUnauthorized: boolean; ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string };
 }

@@ -112,6 +112,46 @@ describe('readKubeconfigTarget', () => {
       },
     },
     {
+      name: 'an exec plugin is read as client-go reads it: a command with a / is relative to the kubeconfig, env and args kept',
+      doc: kubeconfig({
+        user: {
+          token: undefined,
+          exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'bin/get-token', args: ['--cluster', 'prod'], env: [{ name: 'AWS_PROFILE', value: 'ops' }], interactiveMode: 'Never', installHint: 'install get-token' },
+        },
+      }),
+      check(t) {
+        assert.deepEqual(t.token, {
+          kind: 'exec',
+          plugin: {
+            command: join(dir, 'bin', 'get-token'),
+            args: ['--cluster', 'prod'],
+            env: { AWS_PROFILE: 'ops' },
+            apiVersion: 'client.authentication.k8s.io/v1',
+            installHint: 'install get-token',
+            from: `kubeconfig ${join(dir, 'kc.yaml')}, context "prod", user "prod-admin"`,
+          },
+        });
+      },
+    },
+    {
+      name: 'a bare exec command is left for PATH; provideClusterInfo hands the plugin the server, the CA as data and the exec extension',
+      doc: kubeconfig({
+        cluster: { 'tls-server-name': 'api.internal', extensions: [{ name: 'client.authentication.k8s.io/exec', extension: { audience: 'prod' } }] },
+        user: { token: undefined, exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'gke-gcloud-auth-plugin', provideClusterInfo: true } },
+      }),
+      check(t) {
+        assert.equal(t.token?.kind, 'exec');
+        if (t.token?.kind !== 'exec') return;
+        assert.equal(t.token.plugin.command, 'gke-gcloud-auth-plugin');
+        assert.deepEqual(t.token.plugin.cluster, {
+          server: 'https://10.0.0.1:6443',
+          'tls-server-name': 'api.internal',
+          'certificate-authority-data': b64(certs.caCert),
+          config: { audience: 'prod' },
+        });
+      },
+    },
+    {
       name: 'tls-server-name is kept for certificate verification',
       doc: kubeconfig({ cluster: { 'tls-server-name': 'kubernetes.default.svc' } }),
       check(t) {
@@ -129,8 +169,15 @@ describe('readKubeconfigTarget', () => {
   const refused: Array<{ name: string; doc: Doc | string; context?: string; message: RegExp }> = [
     { name: 'an unknown context is refused, listing the known ones', doc: kubeconfig(), context: 'dev', message: /context "dev" not found \(known contexts: prod, staging\)/ },
     { name: 'a file without current-context needs `context`', doc: kubeconfig({ current: null }), message: /no current-context; set `context` on the connection \(known contexts: prod, staging\)/ },
-    { name: 'an exec plugin is refused, saying what to use instead', doc: kubeconfig({ user: { exec: { command: 'gke-gcloud-auth-plugin', apiVersion: 'client.authentication.k8s.io/v1' } } }), message: /exec credential plugin.*tokenFile.*client certificate/ },
-    { name: 'an auth-provider is refused, saying what to use instead', doc: kubeconfig({ user: { 'auth-provider': { name: 'oidc' } } }), message: /auth-provider.*tokenFile/ },
+    { name: 'an exec plugin of the removed v1alpha1 API is refused', doc: kubeconfig({ user: { token: undefined, exec: { command: 'p', apiVersion: 'client.authentication.k8s.io/v1alpha1' } } }), message: /v1alpha1 was removed in Kubernetes 1\.24/ },
+    { name: 'an exec plugin without an apiVersion is refused', doc: kubeconfig({ user: { token: undefined, exec: { command: 'p' } } }), message: /exec: apiVersion must be one of client\.authentication\.k8s\.io\/v1, / },
+    { name: 'a v1 exec plugin without interactiveMode is refused, as kubectl refuses it', doc: kubeconfig({ user: { token: undefined, exec: { command: 'p', apiVersion: 'client.authentication.k8s.io/v1' } } }), message: /interactiveMode must be set/ },
+    { name: 'an exec plugin that needs a terminal is refused', doc: kubeconfig({ user: { token: undefined, exec: { command: 'kubelogin', apiVersion: 'client.authentication.k8s.io/v1', interactiveMode: 'Always' } } }), message: /interactiveMode is Always, but airlock runs the plugin without a terminal/ },
+    { name: 'an exec plugin next to a token is refused', doc: kubeconfig({ user: { exec: { command: 'p', apiVersion: 'client.authentication.k8s.io/v1beta1' } } }), message: /both an exec plugin and a token/ },
+    { name: 'an exec plugin without a command is refused', doc: kubeconfig({ user: { token: undefined, exec: { apiVersion: 'client.authentication.k8s.io/v1beta1' } } }), message: /exec: command is missing/ },
+    { name: 'exec args that are not strings are refused', doc: kubeconfig({ user: { token: undefined, exec: { command: 'p', apiVersion: 'client.authentication.k8s.io/v1beta1', args: [1] } } }), message: /exec: args must be a list of strings/ },
+    { name: 'exec env without a value is refused', doc: kubeconfig({ user: { token: undefined, exec: { command: 'p', apiVersion: 'client.authentication.k8s.io/v1beta1', env: [{ name: 'X' }] } } }), message: /exec: env\[0\] must be a map with a name and a string value/ },
+    { name: 'an auth-provider is refused, saying what to use instead', doc: kubeconfig({ user: { 'auth-provider': { name: 'oidc' } } }), message: /auth-provider.*exec plugin.*tokenFile/ },
     { name: 'basic authentication is refused', doc: kubeconfig({ user: { token: undefined, username: 'admin', password: 'hunter2' } }), message: /basic authentication.*removed/ },
     { name: 'impersonation in the user is refused', doc: kubeconfig({ user: { as: 'someone' } }), message: /sets as; airlock impersonates each caller itself/ },
     { name: 'a proxy-url is refused', doc: kubeconfig({ cluster: { 'proxy-url': 'http://proxy:3128' } }), message: /proxy-url/ },

@@ -2,12 +2,13 @@
  * Reading a kubeconfig the way client-go's clientcmd does, for the parts a long-running
  * gateway can use: the context (given, else `current-context`), its cluster (`server`,
  * `certificate-authority[-data]`, `insecure-skip-tls-verify`, `tls-server-name`) and its
- * user (`token`, `tokenFile`, `client-certificate[-data]`, `client-key[-data]`). As in
- * clientcmd, `-data` fields win over their file twins, `tokenFile` wins over `token`, and
- * relative paths are relative to the kubeconfig's own directory.
+ * user (`token`, `tokenFile`, `client-certificate[-data]`, `client-key[-data]`, or an `exec`
+ * credential plugin, run by exec-plugin.ts). As in clientcmd, `-data` fields win over their
+ * file twins, `tokenFile` wins over `token`, and relative paths are relative to the
+ * kubeconfig's own directory (for an exec command, only one with a `/` in it: a bare name is
+ * looked up on PATH).
  *
- * Refused, with what to use instead: `exec` plugins and `auth-provider` (they need a cloud
- * CLI or a browser login and hand out tokens that expire under a running gateway), basic
+ * Refused, with what to use instead: `auth-provider` (removed from kubectl in 1.26), basic
  * auth (removed from Kubernetes in 1.19), `as*` impersonation in the user (airlock
  * impersonates each caller itself), and `proxy-url`.
  *
@@ -17,6 +18,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { EXEC_API_VERSIONS, type ExecApiVersion, type ExecClusterInfo } from './exec-plugin.js';
 import { errorCode, parseServerUrl, readMaterial, upstreamError, type Material, type TokenSpec, type UpstreamTarget } from './target.js';
 
 export interface KubeconfigOptions {
@@ -71,15 +73,26 @@ export async function readKubeconfigTarget(path: string, options: KubeconfigOpti
   if ((materials.clientCert === undefined) !== (materials.clientKey === undefined)) {
     throw fail(at(`user "${userName}" has a client certificate without its key, or a key without its certificate`));
   }
-  const token = tokenSpec(user, dir, path, fail);
-  if (!token && !materials.clientCert) {
-    throw fail(at(`user "${userName}" has no credential airlock can use; give it a token, tokenFile or client-certificate and client-key`));
-  }
   const insecure = cluster['insecure-skip-tls-verify'] === true;
   if (insecure && materials.ca) {
     throw fail(at(`cluster "${clusterName}" sets insecure-skip-tls-verify together with a certificate authority; keep one`));
   }
   const serverName = stringField(cluster, 'tls-server-name', fail);
+  const clusterInfo: ExecClusterInfo = {
+    server,
+    ...(serverName && { 'tls-server-name': serverName }),
+    ...(insecure && { 'insecure-skip-tls-verify': true }),
+    ...(materials.ca && { 'certificate-authority-data': materials.ca.data.toString('base64') }),
+    ...execExtension(cluster, (what) => fail(at(`cluster "${clusterName}" ${what}`))),
+  };
+  const userFail = (what: string) => fail(at(`user "${userName}" ${what}`));
+  const token =
+    user.exec !== undefined
+      ? execSpec(user, clusterInfo, dir, `kubeconfig ${path}, context "${contextName}", user "${userName}"`, userFail)
+      : tokenSpec(user, dir, path, fail);
+  if (!token && !materials.clientCert) {
+    throw fail(at(`user "${userName}" has no credential airlock can use; give it a token, tokenFile, exec plugin or client-certificate and client-key`));
+  }
   return {
     server: parseServerUrl(connection, server, `kubeconfig ${path}`),
     insecure,
@@ -113,11 +126,8 @@ async function parseKubeconfig(path: string, connection: string): Promise<Obj> {
 
 /** refuseUnsupportedAuth throws for every user field airlock will not act on, saying what to use instead. */
 function refuseUnsupportedAuth(user: Obj, fail: (what: string) => Error): void {
-  if (user.exec !== undefined) {
-    throw fail('uses an exec credential plugin, which airlock does not run upstream (its tokens expire and renewing them needs a cloud CLI or a login); give airlock a service-account token file (tokenFile) or a client certificate instead');
-  }
   if (user['auth-provider'] !== undefined) {
-    throw fail('uses an auth-provider, which airlock does not support; give airlock a service-account token file (tokenFile) or a client certificate instead');
+    throw fail('uses an auth-provider, which kubectl itself dropped in 1.26; use the exec plugin that replaced it (e.g. gke-gcloud-auth-plugin, kubelogin), a service-account token file (tokenFile) or a client certificate');
   }
   if (user.username !== undefined || user.password !== undefined) {
     throw fail('uses basic authentication (username/password), which Kubernetes removed in 1.19; use a service-account token file (tokenFile) or a client certificate');
@@ -148,6 +158,61 @@ function tokenSpec(user: Obj, dir: string, path: string, fail: (what: string) =>
   if (file) return { kind: 'file', path: resolve(dir, file) };
   const token = stringField(user, 'token', fail);
   return token ? { kind: 'static', token, from: `from kubeconfig ${path}` } : undefined;
+}
+
+/**
+ * execSpec reads a user's `exec` plugin as client-go does; it throws (via `fail`) for what
+ * client-go refuses too (no command, an unknown or removed apiVersion, a v1 plugin without
+ * interactiveMode) and for what airlock cannot give a plugin (a terminal: interactiveMode
+ * Always), and when the user also has a token (client-go would not know which to send).
+ */
+function execSpec(user: Obj, cluster: ExecClusterInfo, dir: string, from: string, fail: (what: string) => Error): TokenSpec {
+  const exec = user.exec;
+  if (!isObj(exec)) throw fail('has an exec entry that is not a map');
+  if (user.token !== undefined || user.tokenFile !== undefined) throw fail('has both an exec plugin and a token; keep one');
+  const command = stringField(exec, 'command', (what) => fail(`exec: ${what}`));
+  if (!command) throw fail('exec: command is missing');
+  const apiVersion = stringField(exec, 'apiVersion', (what) => fail(`exec: ${what}`));
+  if (apiVersion === 'client.authentication.k8s.io/v1alpha1') throw fail('exec: apiVersion client.authentication.k8s.io/v1alpha1 was removed in Kubernetes 1.24; use client.authentication.k8s.io/v1');
+  if (!EXEC_API_VERSIONS.includes(apiVersion as ExecApiVersion)) {
+    throw fail(`exec: apiVersion must be one of ${EXEC_API_VERSIONS.join(', ')}${apiVersion ? ` (not ${JSON.stringify(apiVersion)})` : ''}`);
+  }
+  const mode = stringField(exec, 'interactiveMode', (what) => fail(`exec: ${what}`));
+  if (mode === undefined && apiVersion === 'client.authentication.k8s.io/v1') throw fail('exec: interactiveMode must be set with client.authentication.k8s.io/v1 (Never or IfAvailable), as kubectl requires');
+  if (mode === 'Always') throw fail('exec: interactiveMode is Always, but airlock runs the plugin without a terminal; use a plugin mode that needs no login prompt (Never or IfAvailable)');
+  if (mode !== undefined && mode !== 'Never' && mode !== 'IfAvailable') throw fail(`exec: interactiveMode must be Never, IfAvailable or Always (not ${JSON.stringify(mode)})`);
+  const args = exec.args ?? [];
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw fail('exec: args must be a list of strings');
+  const envList = exec.env ?? [];
+  if (!Array.isArray(envList)) throw fail('exec: env must be a list of {name, value}');
+  const env: Record<string, string> = {};
+  envList.forEach((e: unknown, i) => {
+    if (!isObj(e) || typeof e.name !== 'string' || e.name === '' || typeof e.value !== 'string') throw fail(`exec: env[${i}] must be a map with a name and a string value`);
+    env[e.name] = e.value;
+  });
+  const installHint = stringField(exec, 'installHint', (what) => fail(`exec: ${what}`));
+  const provideClusterInfo = exec.provideClusterInfo === true;
+  return {
+    kind: 'exec',
+    plugin: {
+      // As clientcmd: a command with a path separator is relative to the kubeconfig; a bare name is found on PATH.
+      command: command.includes('/') ? resolve(dir, command) : command,
+      args: args as string[],
+      env,
+      apiVersion: apiVersion as ExecApiVersion,
+      ...(installHint && { installHint }),
+      ...(provideClusterInfo && { cluster }),
+      from,
+    },
+  };
+}
+
+/** execExtension is the cluster's `client.authentication.k8s.io/exec` extension, which a plugin given cluster info receives as `config`. */
+function execExtension(cluster: Obj, fail: (what: string) => Error): { config?: unknown } {
+  const list = cluster.extensions ?? [];
+  if (!Array.isArray(list)) throw fail('has extensions that are not a list');
+  const found = list.find((e: unknown) => isObj(e) && e.name === 'client.authentication.k8s.io/exec') as Obj | undefined;
+  return found && found.extension !== undefined ? { config: found.extension } : {};
 }
 
 /** namedList reads `clusters`/`users`/`contexts`: a list of `{name, <singular>: {...}}`. */

@@ -10,6 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { AirlockError } from '../../../errors.js';
+import type { ExecPluginSpec } from './exec-plugin.js';
 
 /** Certificate or key bytes, and where they came from (for messages and `describe()`). */
 export interface Material {
@@ -18,8 +19,8 @@ export interface Material {
   from: string;
 }
 
-/** Where the bearer token comes from: a value in configuration, or a file re-read when it changes. */
-export type TokenSpec = { kind: 'static'; token: string; from: string } | { kind: 'file'; path: string };
+/** Where the bearer token comes from: a value in configuration, a file re-read when it changes, or a kubeconfig's exec plugin. */
+export type TokenSpec = { kind: 'static'; token: string; from: string } | { kind: 'file'; path: string } | { kind: 'exec'; plugin: ExecPluginSpec };
 
 export interface UpstreamTarget {
   /** The API server URL; its path (without a trailing slash) prefixes every request path. */

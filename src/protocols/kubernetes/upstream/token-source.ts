@@ -115,7 +115,7 @@ function fileSignature(s: Stats): string {
  * HTTP header, so anything but visible ASCII inside it is refused (whitespace or control
  * characters would split or corrupt the header), never passed on.
  */
-function tokenProblem(token: string): string {
+export function tokenProblem(token: string): string {
   if (token === '') return 'is empty';
   if (/[^\x21-\x7e]/.test(token)) return 'contains characters a bearer token cannot have (whitespace, control or non-ASCII characters)';
   return '';

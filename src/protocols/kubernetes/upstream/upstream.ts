@@ -23,6 +23,7 @@ import { silentLogger, type Logger } from '../../../log.js';
 import { inClusterTarget } from './in-cluster.js';
 import { readKubeconfigTarget } from './kubeconfig-file.js';
 import { parseServerUrl, readMaterial, upstreamError, type UpstreamTarget } from './target.js';
+import { execTokenSource, type ExecTokenSource } from './exec-plugin.js';
 import { fileTokenSource, staticTokenSource, type TokenSource } from './token-source.js';
 
 export interface Upstream {
@@ -34,6 +35,15 @@ export interface Upstream {
   readonly dispatcher: Dispatcher;
   /** authorization is the `Authorization` value to send (`Bearer …`), or undefined with a client certificate only. */
   authorization(): string | undefined;
+  /**
+   * renew: the cluster answered 401 to airlock's credential. A token from a kubeconfig's exec
+   * plugin is renewed (at most every 10 s for refusals); resolves true when the credential
+   * changed, so the refused request may be sent again. Other credentials cannot be renewed by
+   * airlock: false at once.
+   */
+  renew(): Promise<boolean>;
+  /** settled resolves once a renewal of the credential in progress (an exec plugin's run), if any, has finished. */
+  settled(): Promise<void>;
   /** describe is a safe one-line summary: URL, where it came from, credential kind, trust. Never the secret. */
   describe(): string;
   /**
@@ -62,6 +72,8 @@ export interface OpenUpstreamOptions {
   inClusterRoot?: string;
   /** How often, at most, a token file is checked for a change (default 5 s). */
   tokenCheckIntervalMs?: number;
+  /** How long one run of a kubeconfig's exec plugin may take (default 30 s). */
+  execTimeoutMs?: number;
   /** Epoch milliseconds; injected by tests to move time without sleeping. */
   now?: () => number;
 }
@@ -112,9 +124,17 @@ export async function openUpstream(conn: KubernetesConnectionConfig, opts: OpenU
     baseUrl: target.server,
     dispatcher: pool,
     authorization: () => (tokens ? `Bearer ${tokens.current()}` : undefined),
+    renew: async () => (tokens && 'renew' in tokens ? tokens.renew() : false),
+    settled: async () => {
+      if (tokens && 'settled' in tokens) await tokens.settled();
+    },
     describe: () => summary,
     tlsOptions: () => tls,
-    close: () => pool.destroy(),
+    close: async () => {
+      await pool.destroy();
+      // A renewal still running is waited for, so no plugin outlives the connection.
+      if (tokens && 'settled' in tokens) await tokens.settled();
+    },
   };
 }
 
@@ -208,10 +228,11 @@ function tlsReason(err: unknown): string {
   return message.replace(/^error:[0-9A-Fa-f]+:/, '').replace(/^[^:]*::/, '') || 'unreadable';
 }
 
-async function openTokenSource(connection: string, target: UpstreamTarget, opts: OpenUpstreamOptions, logger: Logger): Promise<TokenSource | undefined> {
+async function openTokenSource(connection: string, target: UpstreamTarget, opts: OpenUpstreamOptions, logger: Logger): Promise<TokenSource | ExecTokenSource | undefined> {
   const spec = target.token;
   if (!spec) return undefined;
   if (spec.kind === 'static') return staticTokenSource(connection, spec.token, spec.from);
+  if (spec.kind === 'exec') return execTokenSource(spec.plugin, { connection, logger, now: opts.now, timeoutMs: opts.execTimeoutMs });
   return fileTokenSource(spec.path, { connection, logger, checkIntervalMs: opts.tokenCheckIntervalMs, now: opts.now });
 }
 
