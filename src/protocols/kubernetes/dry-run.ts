@@ -5,7 +5,7 @@
  * should judge, whatever the body's encoding (protobuf, server-side apply, any patch type).
  */
 import type { KubeExchange } from './kube-exchange.js';
-import { upstreamPath } from './upstream/index.js';
+import { sendRenewing, upstreamPath } from './upstream/index.js';
 import { upstreamHeaders } from './upstream-headers.js';
 
 export type DryRunResult =
@@ -27,21 +27,24 @@ export function withDryRun(target: string): string {
 export async function dryRun(x: KubeExchange, timeoutMs: number): Promise<DryRunResult> {
   const { conn, req } = x;
   if (!conn || x.target === undefined || !x.identity) throw new Error('dry-run needs the connection and the identity');
+  const { identity, target } = x;
   try {
-    const res = await conn.upstream.dispatcher.request({
-      origin: conn.upstream.baseUrl.origin,
-      path: upstreamPath(conn.upstream, withDryRun(x.target)),
-      method: req.method as 'POST',
-      headers: upstreamHeaders(req.headers, {
-        authorization: conn.upstream.authorization(),
-        impersonation: x.impersonation ?? conn.impersonate(x.identity),
-        auditId: `${x.id}-dry-run`,
-        accept: 'application/json',
+    const res = await sendRenewing(conn.upstream, () =>
+      conn.upstream.dispatcher.request({
+        origin: conn.upstream.baseUrl.origin,
+        path: upstreamPath(conn.upstream, withDryRun(target)),
+        method: req.method as 'POST',
+        headers: upstreamHeaders(req.headers, {
+          authorization: conn.upstream.authorization(),
+          impersonation: x.impersonation ?? conn.impersonate(identity),
+          auditId: `${x.id}-dry-run`,
+          accept: 'application/json',
+        }),
+        body: x.body ?? null,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       }),
-      body: x.body ?? null,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
+    );
     const body = Buffer.from(await res.body.arrayBuffer());
     const contentType = [res.headers['content-type']].flat()[0];
     if (res.statusCode >= 200 && res.statusCode < 300) {

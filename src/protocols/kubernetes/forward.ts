@@ -33,7 +33,7 @@ import { isAirlockError } from '../../errors.js';
 import { sha256Hex } from '../../ledger/canonical.js';
 import { clientHeaders, upstreamHeaders } from './upstream-headers.js';
 import { maskTokenBody, tokenSectionOf, type TokenSection } from './token-objects.js';
-import { upstreamPath } from './upstream/index.js';
+import { sendRenewing, upstreamPath } from './upstream/index.js';
 import { noteMaskDetectors, requestDetectors } from './streams/request-detectors.js';
 
 export interface ForwardDeps {
@@ -189,14 +189,7 @@ export async function forwardKubernetes(x: KubeExchange, gatewayRecord: Response
     });
   let upstream;
   try {
-    upstream = await send();
-    // A 401 is the cluster refusing airlock's own credential: callers are impersonated, and the
-    // API server authenticates before it does anything else. Once a credential that can be
-    // renewed (an exec plugin's token) has been, the request is sent again, once.
-    if (upstream.statusCode === 401 && (await conn.upstream.renew())) {
-      await upstream.body.dump();
-      upstream = await send();
-    }
+    upstream = await sendRenewing(conn.upstream, send);
   } catch (err) {
     const status = upstreamFailure(err, conn.upstream.name);
     await record.response({ status: status.statusCode, data: { error: status.status.message } }).catch(() => undefined);

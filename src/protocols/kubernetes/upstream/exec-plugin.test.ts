@@ -16,7 +16,7 @@ import { kubernetesConnectionSchema } from '../../../config/kubernetes-schema.js
 import { isAirlockError } from '../../../errors.js';
 import { startFakeApiServer, type FakeApiServer } from '../../../../test/fixtures/fake-apiserver/index.js';
 import { execRetryMs, lastLine, parseCredential, refreshTime } from './exec-plugin.js';
-import { openUpstream, upstreamPath, type OpenUpstreamOptions, type Upstream } from './upstream.js';
+import { openUpstream, sendRenewing, upstreamPath, type OpenUpstreamOptions, type Upstream } from './upstream.js';
 
 const V1 = 'client.authentication.k8s.io/v1';
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -156,6 +156,28 @@ describe('a kubeconfig whose user is an exec plugin', () => {
       assert.equal(await upstream.renew(), true);
       assert.equal(c.runs().length, 3);
     });
+  });
+
+  it('sendRenewing sends a request refused for the exec token once more with the renewed one; a static token gets its 401 back', async () => {
+    const c = pluginCase();
+    c.credential('a-token-the-cluster-refuses');
+    const get = (upstream: Upstream) => () =>
+      request(new URL(upstreamPath(upstream, '/api/v1/namespaces'), upstream.baseUrl), { dispatcher: upstream.dispatcher, headers: { authorization: upstream.authorization() ?? '' } });
+    await withUpstream(c, {}, async (upstream) => {
+      c.credential(fake.token);
+      const res = await sendRenewing(upstream, get(upstream));
+      await res.body.dump();
+      assert.equal(res.statusCode, 200);
+      assert.equal(c.runs().length, 2);
+    });
+    const fixed = await openUpstream(kubernetesConnectionSchema.parse({ name: 'fixed', type: 'kubernetes', upstream: { url: fake.url, insecure: true, token: 'a-static-token-the-cluster-refuses' } }));
+    try {
+      const res = await sendRenewing(fixed, get(fixed));
+      await res.body.dump();
+      assert.equal(res.statusCode, 401);
+    } finally {
+      await fixed.close();
+    }
   });
 
   it('a plugin that gives the same token again is no reason to send the request again', async () => {

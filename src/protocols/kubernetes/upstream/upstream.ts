@@ -139,6 +139,19 @@ export async function openUpstream(conn: KubernetesConnectionConfig, opts: OpenU
 }
 
 /**
+ * sendRenewing sends a request built by `send` (which reads `authorization()` afresh each time).
+ * A 401 is the cluster refusing airlock's own credential — callers are impersonated, and the API
+ * server authenticates before it does anything else — so once a credential that can be renewed
+ * (an exec plugin's token) has been, the request is sent again, once, and its answer returned.
+ */
+export async function sendRenewing(upstream: Pick<Upstream, 'renew'>, send: () => Promise<Dispatcher.ResponseData>): Promise<Dispatcher.ResponseData> {
+  const first = await send();
+  if (first.statusCode !== 401 || !(await upstream.renew())) return first;
+  await first.body.dump();
+  return send();
+}
+
+/**
  * upstreamPath prefixes a request target (`/api/v1/pods?watch=1`, as received, not decoded)
  * with the API server's path prefix, for `dispatcher.request({ origin, path })`.
  */
