@@ -2,16 +2,57 @@
  * airlock's own credential running out, with a cloud-style kubeconfig (an exec credential
  * plugin, as `aws eks update-kubeconfig` writes): when the cluster refuses the plugin's token,
  * airlock runs the plugin again and sends the refused request once more, so kubectl never sees
- * the 401 that was about airlock, not about the agent. Upstream: the fake API server (a test double).
+ * the 401 that was about airlock, not about the agent. An exec upgrade is not sent again (its
+ * client already has the answer), but the token is renewed before the refusal is recorded, so
+ * the next attempt goes through. Upstream: the fake API server (a test double).
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { Exec, KubeConfig, type V1Status } from '@kubernetes/client-node';
+import type { FakeApiServer } from '../../fixtures/fake-apiserver/index.js';
 import { startGatewayHarness, type GatewayHarness } from '../../support/gateway-harness.js';
 import { kubectlClient, missingKubectl } from '../../support/kubectl.js';
+
+/**
+ * cloudConnection writes, into `dir`, a kubeconfig for the fake whose user is an exec plugin:
+ * its first run prints a token the cluster no longer accepts (no expiry given, so airlock keeps it
+ * until refused), every run after it the cluster's token. `runs.log` counts the runs.
+ */
+function cloudConnection(dir: string, fake: FakeApiServer): Record<string, unknown> {
+  writeFileSync(join(dir, 'tokens.json'), JSON.stringify(['revoked-token-0123456789', fake.token]));
+  writeFileSync(
+    join(dir, 'plugin.cjs'),
+    [
+      '#!/usr/bin/env node',
+      "const fs = require('node:fs'); const path = require('node:path');",
+      "const log = path.join(__dirname, 'runs.log');",
+      "const runs = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').length : 0;",
+      "fs.appendFileSync(log, 'x');",
+      "const tokens = JSON.parse(fs.readFileSync(path.join(__dirname, 'tokens.json'), 'utf8'));",
+      "process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: tokens[Math.min(runs, 1)] } }));",
+      '',
+    ].join('\n'),
+  );
+  chmodSync(join(dir, 'plugin.cjs'), 0o755);
+  const kubeconfig = join(dir, 'cloud.kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: fake.url, 'certificate-authority-data': Buffer.from(fake.caCert ?? '').toString('base64') } }],
+      users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: './plugin.cjs', interactiveMode: 'Never' } } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'c',
+    }),
+  );
+  return { upstream: { kubeconfig } };
+}
 
 describe('an upstream token from an exec plugin that the cluster refuses', () => {
   let h: GatewayHarness;
@@ -20,38 +61,7 @@ describe('an upstream token from an exec plugin that the cluster refuses', () =>
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'airlock-e2e-renewal-'));
     h = await startGatewayHarness({
-      connection: (fake) => {
-        // First run: a token the cluster no longer accepts (no expiry given, so airlock keeps it
-        // until refused); every run after: the cluster's token.
-        writeFileSync(join(dir, 'tokens.json'), JSON.stringify(['revoked-token-0123456789', fake.token]));
-        writeFileSync(
-          join(dir, 'plugin.cjs'),
-          [
-            '#!/usr/bin/env node',
-            "const fs = require('node:fs'); const path = require('node:path');",
-            "const log = path.join(__dirname, 'runs.log');",
-            "const runs = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').length : 0;",
-            "fs.appendFileSync(log, 'x');",
-            "const tokens = JSON.parse(fs.readFileSync(path.join(__dirname, 'tokens.json'), 'utf8'));",
-            "process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: tokens[Math.min(runs, 1)] } }));",
-            '',
-          ].join('\n'),
-        );
-        chmodSync(join(dir, 'plugin.cjs'), 0o755);
-        const kubeconfig = join(dir, 'cloud.kubeconfig');
-        writeFileSync(
-          kubeconfig,
-          stringify({
-            apiVersion: 'v1',
-            kind: 'Config',
-            clusters: [{ name: 'c', cluster: { server: fake.url, 'certificate-authority-data': Buffer.from(fake.caCert ?? '').toString('base64') } }],
-            users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: './plugin.cjs', interactiveMode: 'Never' } } }],
-            contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
-            'current-context': 'c',
-          }),
-        );
-        return { upstream: { kubeconfig } };
-      },
+      connection: (fake) => cloudConnection(dir, fake),
     });
   });
   after(async () => {
@@ -80,5 +90,50 @@ describe('an upstream token from an exec plugin that the cluster refuses', () =>
     );
     const answers = (await h.entries()).filter((e) => e.type === 'response' && e.data?.requestId === auditId);
     assert.deepEqual(answers.map((e) => e.data?.status), [200], 'the ledger records the answer the client got');
+  });
+});
+
+describe('an exec upgrade that meets a refused exec-plugin token', () => {
+  let h: GatewayHarness;
+  let dir: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-e2e-renewal-exec-'));
+    h = await startGatewayHarness({ connection: (fake) => cloudConnection(dir, fake) });
+  });
+  after(async () => {
+    await h?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** execEcho runs `echo hello` through airlock with @kubernetes/client-node: the status, or the error it failed with. */
+  async function execEcho(kc: KubeConfig): Promise<{ status?: V1Status; stdout: string; error?: string }> {
+    let stdout = '';
+    const out = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        stdout += chunk.toString();
+        done();
+      },
+    });
+    let report!: (status: V1Status) => void;
+    const status = new Promise<V1Status>((resolve) => (report = resolve));
+    try {
+      await new Exec(kc).exec('default', 'web-7d4b9c6f5-k2x8p', 'nginx', ['echo', 'hello'], out, null, null, false, report);
+    } catch (err) {
+      return { stdout, error: err instanceof Error ? err.message : String(err) };
+    }
+    return { status: await status, stdout };
+  }
+
+  it('@kubernetes/client-node: the first exec is refused with the cluster\'s 401, recorded after the renewal; the next one runs', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(readFileSync(await h.writeKubeconfig(dir, { subject: 'agent:renewal-exec' }), 'utf8'));
+    const first = await execEcho(kc);
+    assert.ok(first.error, `the first exec fails: ${JSON.stringify(first)}`);
+    await h.waitForEntry((e) => e.type === 'response' && e.data?.status === 401, 'the refused upgrade in the ledger');
+    assert.equal(readFileSync(join(dir, 'runs.log'), 'utf8').length, 2, 'renewed before the refusal was recorded');
+    const second = await execEcho(kc);
+    assert.equal(second.status?.status, 'Success', JSON.stringify(second));
+    assert.equal(second.stdout, 'hello\n');
   });
 });

@@ -100,7 +100,7 @@ export async function forwardWebSocketPortForward(x: KubeExchange, record: Respo
     }).then(async (start) => {
       if (!start.upgraded) {
         limiter.stop();
-        await recordRefusedUpgrade(record, start);
+        await recordRefusedUpgrade(record, start, conn.upstream);
         resolve();
       }
     }, () => resolve());
@@ -152,7 +152,7 @@ export async function forwardSpdyPortForward(x: KubeExchange, record: ResponseRe
     }).then(async (start) => {
       if (!start.upgraded) {
         limiter.stop();
-        await recordRefusedUpgrade(record, start);
+        await recordRefusedUpgrade(record, start, conn.upstream);
         resolve();
       }
     }, () => resolve());

@@ -102,7 +102,7 @@ export async function forwardStream(x: KubeExchange, gatewayRecord: ResponseReco
       hold: ledger.hold,
     }).then(async (start) => {
       if (!start.upgraded) {
-        await recordRefusedUpgrade(record, start);
+        await recordRefusedUpgrade(record, start, conn.upstream);
         resolve();
       }
     }, () => resolve());

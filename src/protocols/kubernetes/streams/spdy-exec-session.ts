@@ -318,7 +318,7 @@ export async function forwardSpdyExec(x: KubeExchange, record: ResponseRecorder,
     }).then(async (start) => {
       if (!start.upgraded) {
         limiter.stop();
-        await recordRefusedUpgrade(record, start);
+        await recordRefusedUpgrade(record, start, conn.upstream);
         resolve();
       }
     }, () => resolve());

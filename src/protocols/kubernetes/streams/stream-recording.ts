@@ -4,7 +4,7 @@
  * session's limits with the activity its relay observes.
  */
 import type { ResponseRecorder } from '../../../gateway/adapter.js';
-import type { KubeExchange } from '../kube-exchange.js';
+import type { KubeExchange, UpstreamTarget } from '../kube-exchange.js';
 import type { SessionLimiter, SessionLimitsConfig } from './session-limits.js';
 import type { SpdyRelayObserver } from './spdy-relay.js';
 import type { RelayObserver } from './websocket-relay.js';
@@ -34,9 +34,12 @@ export function sessionLimitsOf(x: KubeExchange): StreamLimits {
 /**
  * recordRefusedUpgrade records the cluster's (or the handshake's) "no" to an upgrade, whose
  * answer already went back to the client unchanged. A ledger failure here loses no access: the
- * stream never opened.
+ * stream never opened. A 401 is the cluster refusing airlock's own credential: one that can be
+ * renewed (an exec plugin's token) is, before the refusal is recorded, so the client's next
+ * attempt goes through (an upgrade is not sent again: its client already has the answer).
  */
-export async function recordRefusedUpgrade(record: ResponseRecorder, start: { status: number; body: Buffer; error?: string }): Promise<void> {
+export async function recordRefusedUpgrade(record: ResponseRecorder, start: { status: number; body: Buffer; error?: string }, upstream: Pick<UpstreamTarget, 'renew'>): Promise<void> {
+  if (start.status === 401) await upstream.renew();
   await record
     .response({ status: start.status, body: { contentType: 'application/json', body: start.body }, ...(start.error ? { data: { error: start.error } } : {}) })
     .catch(() => undefined);

@@ -20,7 +20,7 @@ import { AirlockError } from '../../../errors.js';
 import type { Identity } from '../../../identity/identity.js';
 import { maxTokenLength } from '../../../identity/token-shape.js';
 import { tokenDigestId } from '../../../identity/oidc-verifier.js';
-import { upstreamPath, type Upstream } from './upstream.js';
+import { sendRenewing, upstreamPath, type Upstream } from './upstream.js';
 
 export interface TokenReviewerOptions {
   /** Audiences the token must be meant for (`spec.audiences`); empty: the API server's own. */
@@ -116,14 +116,16 @@ async function sendReview(upstream: Upstream, token: string, options: TokenRevie
     spec: { token, ...(audiences.length > 0 && { audiences }) },
   });
   const timeout = options.timeoutMs ?? 10_000;
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-  const authorization = upstream.authorization();
-  if (authorization) headers.authorization = authorization;
+  // Headers are built per send: a renewed credential must be read again.
+  const headers = (): Record<string, string> => {
+    const authorization = upstream.authorization();
+    return { 'content-type': 'application/json', accept: 'application/json', ...(authorization && { authorization }) };
+  };
   let status: number;
   let text: string;
   try {
     const url = new URL(upstreamPath(upstream, '/apis/authentication.k8s.io/v1/tokenreviews'), upstream.baseUrl);
-    const res = await request(url, { method: 'POST', dispatcher: upstream.dispatcher, headers, body, headersTimeout: timeout, bodyTimeout: timeout });
+    const res = await sendRenewing(upstream, () => request(url, { method: 'POST', dispatcher: upstream.dispatcher, headers: headers(), body, headersTimeout: timeout, bodyTimeout: timeout }));
     status = res.statusCode;
     text = await res.body.text();
   } catch (err) {
