@@ -9,44 +9,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { startFakeApiServer } from '../../fixtures/fake-apiserver/index.js';
 import { airlockBin, runCli, startCli } from '../../support/cli.js';
+import { writeExecKubeconfig } from '../../support/exec-kubeconfig.js';
 import { kubectlClient, missingKubectl } from '../../support/kubectl.js';
 
 /** writeCloudKubeconfig writes a kubeconfig for `server` whose user runs `plugin.cjs` (printing `answer`) beside it. */
 function writeCloudKubeconfig(dir: string, server: string, caCert: string, answer: string): string {
   writeFileSync(join(dir, 'answer.txt'), answer);
-  writeFileSync(
-    join(dir, 'plugin.cjs'),
-    [
-      '#!/usr/bin/env node',
+  return writeExecKubeconfig(dir, {
+    server,
+    caCert,
+    script: [
       "const { appendFileSync, readFileSync } = require('node:fs');",
       "const { join } = require('node:path');",
       "appendFileSync(join(__dirname, 'runs.log'), process.env.KUBERNETES_EXEC_INFO + '\\n');",
       "const answer = readFileSync(join(__dirname, 'answer.txt'), 'utf8');",
       "if (answer.startsWith('exit:')) { process.stderr.write(answer.slice(5)); process.exit(1); }",
       'process.stdout.write(answer);',
-      '',
-    ].join('\n'),
-  );
-  chmodSync(join(dir, 'plugin.cjs'), 0o755);
-  const file = join(dir, 'cloud.kubeconfig');
-  writeFileSync(
-    file,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'eks-prod', cluster: { server, 'certificate-authority-data': Buffer.from(caCert).toString('base64') } }],
-      users: [{ name: 'eks-admin', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: './plugin.cjs', args: ['eks', 'get-token', '--cluster-name', 'prod'] } } }],
-      contexts: [{ name: 'eks-prod', context: { cluster: 'eks-prod', user: 'eks-admin' } }],
-      'current-context': 'eks-prod',
-    }),
-  );
-  return file;
+    ],
+    exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', args: ['eks', 'get-token', '--cluster-name', 'prod'], interactiveMode: undefined },
+    names: { cluster: 'eks-prod', user: 'eks-admin', context: 'eks-prod' },
+  });
 }
 
 test('airlock start --kubeconfig with an exec plugin user: kubectl works through airlock, which reaches the cluster with the plugin\'s token', { skip: missingKubectl(33) }, async (t) => {

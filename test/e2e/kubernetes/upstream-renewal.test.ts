@@ -7,14 +7,14 @@
  * the next attempt goes through. Upstream: the fake API server (a test double).
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
 import { Exec, KubeConfig, type V1Status } from '@kubernetes/client-node';
 import type { FakeApiServer } from '../../fixtures/fake-apiserver/index.js';
+import { writeExecKubeconfig } from '../../support/exec-kubeconfig.js';
 import { startGatewayHarness, type GatewayHarness } from '../../support/gateway-harness.js';
 import { kubectlClient, missingKubectl } from '../../support/kubectl.js';
 
@@ -25,32 +25,18 @@ import { kubectlClient, missingKubectl } from '../../support/kubectl.js';
  */
 function cloudConnection(dir: string, fake: FakeApiServer): Record<string, unknown> {
   writeFileSync(join(dir, 'tokens.json'), JSON.stringify(['revoked-token-0123456789', fake.token]));
-  writeFileSync(
-    join(dir, 'plugin.cjs'),
-    [
-      '#!/usr/bin/env node',
+  const kubeconfig = writeExecKubeconfig(dir, {
+    server: fake.url,
+    caCert: fake.caCert ?? '',
+    script: [
       "const fs = require('node:fs'); const path = require('node:path');",
       "const log = path.join(__dirname, 'runs.log');",
       "const runs = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').length : 0;",
       "fs.appendFileSync(log, 'x');",
       "const tokens = JSON.parse(fs.readFileSync(path.join(__dirname, 'tokens.json'), 'utf8'));",
       "process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: tokens[Math.min(runs, 1)] } }));",
-      '',
-    ].join('\n'),
-  );
-  chmodSync(join(dir, 'plugin.cjs'), 0o755);
-  const kubeconfig = join(dir, 'cloud.kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server: fake.url, 'certificate-authority-data': Buffer.from(fake.caCert ?? '').toString('base64') } }],
-      users: [{ name: 'u', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: './plugin.cjs', interactiveMode: 'Never' } } }],
-      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
-      'current-context': 'c',
-    }),
-  );
+    ],
+  });
   return { upstream: { kubeconfig } };
 }
 

@@ -5,16 +5,16 @@
  * injected, so renewals are driven by moving it, never by sleeping.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { request } from 'undici';
-import { stringify } from 'yaml';
 import { kubernetesConnectionSchema } from '../../../config/kubernetes-schema.js';
 import { isAirlockError } from '../../../errors.js';
 import { startFakeApiServer, type FakeApiServer } from '../../../../test/fixtures/fake-apiserver/index.js';
+import { writeExecKubeconfig } from '../../../../test/support/exec-kubeconfig.js';
 import { execRetryMs, lastLine, parseCredential, refreshTime } from './exec-plugin.js';
 import { openUpstream, sendRenewing, upstreamPath, type OpenUpstreamOptions, type Upstream } from './upstream.js';
 
@@ -23,15 +23,15 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
 
 /** The plugin: notes its run (args, env, KUBERNETES_EXEC_INFO), then answers as the file `answer` says. */
-const PLUGIN = `#!/usr/bin/env node
-const { appendFileSync, readFileSync } = require('node:fs');
-const { join } = require('node:path');
-appendFileSync(join(__dirname, 'runs.jsonl'), JSON.stringify({ args: process.argv.slice(2), profile: process.env.PLUGIN_PROFILE, info: JSON.parse(process.env.KUBERNETES_EXEC_INFO) }) + '\\n');
-const answer = readFileSync(join(__dirname, 'answer'), 'utf8');
-if (answer.startsWith('exit:')) { process.stderr.write(answer.slice(5)); process.exit(3); }
-if (answer === 'hang') setInterval(() => {}, 1000);
-else process.stdout.write(answer);
-`;
+const PLUGIN = [
+  "const { appendFileSync, readFileSync } = require('node:fs');",
+  "const { join } = require('node:path');",
+  "appendFileSync(join(__dirname, 'runs.jsonl'), JSON.stringify({ args: process.argv.slice(2), profile: process.env.PLUGIN_PROFILE, info: JSON.parse(process.env.KUBERNETES_EXEC_INFO) }) + '\\n');",
+  "const answer = readFileSync(join(__dirname, 'answer'), 'utf8');",
+  "if (answer.startsWith('exit:')) { process.stderr.write(answer.slice(5)); process.exit(3); }",
+  "if (answer === 'hang') setInterval(() => {}, 1000);",
+  'else process.stdout.write(answer);',
+];
 
 let fake: FakeApiServer;
 let dir: string;
@@ -48,20 +48,7 @@ after(async () => {
 /** A case's own folder: the plugin, its answer, its runs, and a kubeconfig naming it. */
 function pluginCase(exec: Record<string, unknown> = {}) {
   const home = mkdtempSync(join(dir, `case-${++cases}-`));
-  writeFileSync(join(home, 'plugin.cjs'), PLUGIN);
-  chmodSync(join(home, 'plugin.cjs'), 0o755);
-  const kubeconfig = join(home, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'fake', cluster: { server: fake.url, 'certificate-authority-data': Buffer.from(fake.caCert ?? '').toString('base64') } }],
-      users: [{ name: 'cloud', user: { exec: { apiVersion: V1, command: './plugin.cjs', interactiveMode: 'Never', ...exec } } }],
-      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'cloud' } }],
-      'current-context': 'fake',
-    }),
-  );
+  const kubeconfig = writeExecKubeconfig(home, { server: fake.url, caCert: fake.caCert ?? '', script: PLUGIN, exec, names: { cluster: 'fake', user: 'cloud', context: 'fake' } }, 'kubeconfig');
   const runs = () => (existsSync(join(home, 'runs.jsonl')) ? readFileSync(join(home, 'runs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) : []);
   return {
     answer: (text: string) => writeFileSync(join(home, 'answer'), text),
