@@ -58,7 +58,10 @@ export async function startKubernetesGateway(deps: KubernetesGatewayDeps): Promi
   const connections = new Map<string, KubeConnection & { review?: (token: string) => Promise<Identity> }>();
   try {
     for (const c of deps.connections) {
-      const upstream = await openUpstream(c, { logger: logger.child({ connection: c.name }) });
+      const upstream = await openUpstream(c, {
+        logger: logger.child({ connection: c.name }),
+        onCredentialRenewal: (ok) => deps.metrics.upstreamCredentialRenewals.inc({ connection: c.name, result: ok ? 'ok' : 'failed' }),
+      });
       upstreams.push(upstream);
       const reviewer = c.serviceAccountTokens ? createTokenReviewer(upstream) : undefined;
       connections.set(c.name, {

@@ -18,6 +18,8 @@ export interface Metrics {
   policyReloads: Counter<'result'>;
   /** Times an exec, attach or port-forward stopped reading its legs because its recording was behind the ledger. */
   streamRecordingHolds: Counter<never>;
+  /** Runs of a connection's exec credential plugin to renew airlock's upstream token, by result (`ok`, `failed`). */
+  upstreamCredentialRenewals: Counter<'connection' | 'result'>;
   /** watchLedger makes checkpoint age, last sequence and writability scrape-time gauges. */
   watchLedger(ledger: LedgerHealthSource, now?: () => number): void;
 }
@@ -53,6 +55,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   const streamRecordingHolds = new Counter({
     name: 'airlock_stream_recording_holds_total',
     help: 'Times an exec, attach or port-forward stream stopped being read because its recording was too far behind the ledger (8 MiB for the session, 64 MiB for all sessions): the disk is slower than the streams.',
+    registers: [registry],
+  });
+  const upstreamCredentialRenewals = new Counter({
+    name: 'airlock_upstream_credential_renewals_total',
+    help: "Runs of a connection's exec credential plugin (a kubeconfig's aws eks get-token, gke-gcloud-auth-plugin, kubelogin) to renew airlock's upstream token, by result: ok, failed (the last token stays in use; once it expires the cluster refuses airlock's requests).",
+    labelNames: ['connection', 'result'] as const,
     registers: [registry],
   });
   // Both series exist from the start, so an alert on refusals has something to compare with.
@@ -94,6 +102,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     authFailures,
     policyReloads,
     streamRecordingHolds,
+    upstreamCredentialRenewals,
     watchLedger(ledger, now = Date.now) {
       source = ledger;
       clock = now;

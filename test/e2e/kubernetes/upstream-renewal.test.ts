@@ -76,6 +76,8 @@ describe('an upstream token from an exec plugin that the cluster refuses', () =>
     );
     const answers = (await h.entries()).filter((e) => e.type === 'response' && e.data?.requestId === auditId);
     assert.deepEqual(answers.map((e) => e.data?.status), [200], 'the ledger records the answer the client got');
+    const metrics = await (await fetch(`${h.runtime.adminUrl}/metrics`)).text();
+    assert.match(metrics, /^airlock_upstream_credential_renewals_total\{connection="sandbox",result="ok"\} 1$/m, 'the renewal is counted for alerting');
   });
 });
 

@@ -181,7 +181,8 @@ describe('a kubeconfig whose user is an exec plugin', () => {
     c.credential(fake.token, at(10));
     let now = T0;
     const log = capturedLogger();
-    await withUpstream(c, { now: () => now, logger: log.logger }, async (upstream) => {
+    const renewals: boolean[] = [];
+    await withUpstream(c, { now: () => now, logger: log.logger, onCredentialRenewal: (ok) => renewals.push(ok) }, async (upstream) => {
       c.answer('exit:error: the SSO session has expired; run `aws sso login`\n');
       now = T0 + 8 * 60_000;
       upstream.authorization();
@@ -198,6 +199,11 @@ describe('a kubeconfig whose user is an exec plugin', () => {
       assert.equal(c.runs().length, 3);
       assert.match(log.text(), /has expired and the plugin has not given a new one/);
       assert.ok(!log.text().includes(fake.token), 'no token in the log');
+      c.credential(fake.token, at(70));
+      now += execRetryMs;
+      upstream.authorization();
+      await settledOf(upstream);
+      assert.deepEqual(renewals, [false, false, true], 'each renewal is counted with its result (the first run is not a renewal)');
     });
   });
 

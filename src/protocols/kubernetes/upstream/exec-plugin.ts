@@ -57,6 +57,8 @@ export interface ExecTokenSourceOptions {
   now?: () => number;
   /** How long one run of the plugin may take (default 30 s). */
   timeoutMs?: number;
+  /** Called after each renewal (every run after the first), with whether it gave a token (metrics). */
+  onRenewal?: (ok: boolean) => void;
 }
 
 /** What a source backed by an exec plugin adds: renewal when the cluster refuses the token, and a run that can be awaited. */
@@ -119,8 +121,10 @@ export async function execTokenSource(spec: ExecPluginSpec, options: ExecTokenSo
         warnedExpired = false;
         const expires = next.expiresAt === undefined ? 'no expiry given' : `expires ${new Date(next.expiresAt).toISOString()}`;
         logger.info({ connection }, `${name} renewed the upstream token (${why}; ${expires})`);
+        options.onRenewal?.(true);
       },
       (err: unknown) => {
+        options.onRenewal?.(false);
         logger.warn({ connection }, `${name} could not renew the upstream token (${why}): ${(err as Error).message}; still using the token it gave before, and trying again in ${execRetryMs / 1000} s at the earliest`);
       },
     ).finally(() => {

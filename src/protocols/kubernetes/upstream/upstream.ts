@@ -74,6 +74,8 @@ export interface OpenUpstreamOptions {
   tokenCheckIntervalMs?: number;
   /** How long one run of a kubeconfig's exec plugin may take (default 30 s). */
   execTimeoutMs?: number;
+  /** Called after each renewal of an exec plugin's token, with whether it gave one (metrics). */
+  onCredentialRenewal?: (ok: boolean) => void;
   /** Epoch milliseconds; injected by tests to move time without sleeping. */
   now?: () => number;
 }
@@ -245,7 +247,7 @@ async function openTokenSource(connection: string, target: UpstreamTarget, opts:
   const spec = target.token;
   if (!spec) return undefined;
   if (spec.kind === 'static') return staticTokenSource(connection, spec.token, spec.from);
-  if (spec.kind === 'exec') return execTokenSource(spec.plugin, { connection, logger, now: opts.now, timeoutMs: opts.execTimeoutMs });
+  if (spec.kind === 'exec') return execTokenSource(spec.plugin, { connection, logger, now: opts.now, timeoutMs: opts.execTimeoutMs, onRenewal: opts.onCredentialRenewal });
   return fileTokenSource(spec.path, { connection, logger, checkIntervalMs: opts.tokenCheckIntervalMs, now: opts.now });
 }
 
