@@ -33,7 +33,7 @@ import { isAirlockError } from '../../errors.js';
 import { sha256Hex } from '../../ledger/canonical.js';
 import { clientHeaders, upstreamHeaders } from './upstream-headers.js';
 import { maskTokenBody, tokenSectionOf, type TokenSection } from './token-objects.js';
-import { sendRenewing, upstreamPath } from './upstream/index.js';
+import { refusedCredential, sendRenewing, upstreamPath } from './upstream/index.js';
 import { noteMaskDetectors, requestDetectors } from './streams/request-detectors.js';
 
 export interface ForwardDeps {
@@ -193,6 +193,13 @@ export async function forwardKubernetes(x: KubeExchange, gatewayRecord: Response
   } catch (err) {
     const status = upstreamFailure(err, conn.upstream.name);
     await record.response({ status: status.statusCode, data: { error: status.status.message } }).catch(() => undefined);
+    sendStatus(res, status);
+    return;
+  }
+  if (upstream.statusCode === 401) {
+    await upstream.body.dump().catch(() => undefined);
+    const status = badGateway(refusedCredential(conn.upstream.name, 'the request was not carried out'));
+    await record.response({ status: status.statusCode, data: { error: status.status.message, upstreamStatus: 401 } }).catch(() => undefined);
     sendStatus(res, status);
     return;
   }

@@ -20,6 +20,7 @@ import type { Detector } from '../../masking/detectors/detector.js';
 import { refusal, type Refusal } from '../../gateway/exchange.js';
 import { bodyFormat, isPatchFormat, parseBody } from './body-format.js';
 import { dryRun } from './dry-run.js';
+import { refusedCredential } from './upstream/index.js';
 import type { KubeExchange } from './kube-exchange.js';
 import type { RequestInfo } from './request-info.js';
 import { maskToken, tokenSectionOf } from './token-objects.js';
@@ -68,6 +69,9 @@ export async function interpretBody(x: KubeExchange, deps: InterpretDeps): Promi
     if (!result.ok) {
       if ('error' in result) {
         return refusal(502, 'upstream-unavailable', `airlock could not ask the cluster what this ${format} body would produce (${result.error}), so it was not forwarded`);
+      }
+      if (result.status === 401) {
+        return refusal(502, 'upstream-refused', refusedCredential(x.conn?.upstream.name ?? '', `this ${format} body could not be read by a dry-run and the request was not forwarded`));
       }
       // The cluster refused the dry-run; the real request would fare the same. Its answer goes back as is.
       return refusal(result.status, 'upstream-refused', 'the cluster refused the dry-run of this request', {

@@ -4,7 +4,9 @@
  * airlock runs the plugin again and sends the refused request once more, so kubectl never sees
  * the 401 that was about airlock, not about the agent. An exec upgrade is not sent again (its
  * client already has the answer), but the token is renewed before the refusal is recorded, so
- * the next attempt goes through. Upstream: the fake API server (a test double).
+ * the next attempt goes through. A cluster that keeps refusing airlock's credential gets the
+ * caller a 502 that says so, not the cluster's 401 (which would send the agent to log in again).
+ * Upstream: the fake API server (a test double).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -123,5 +125,50 @@ describe('an exec upgrade that meets a refused exec-plugin token', () => {
     const second = await execEcho(kc);
     assert.equal(second.status?.status, 'Success', JSON.stringify(second));
     assert.equal(second.stdout, 'hello\n');
+  });
+});
+
+describe("a cluster that refuses airlock's own credential for good", () => {
+  let h: GatewayHarness;
+  let dir: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'airlock-e2e-refused-'));
+    h = await startGatewayHarness({
+      connection: (fake) => {
+        writeFileSync(join(dir, 'ca.crt'), fake.caCert ?? '');
+        return { upstream: { url: fake.url, ca: join(dir, 'ca.crt'), token: 'a-static-token-the-cluster-refuses' } };
+      },
+    });
+  });
+  after(async () => {
+    await h?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the cluster's 401 is not passed on as the caller's: a 502 Status says airlock's credential was refused, recorded with the cluster's status", async () => {
+    const token = await h.mintToken('agent:refused');
+    const res = await h.request('/k8s/sandbox/api/v1/namespaces/default/configmaps', { token });
+    assert.equal(res.status, 502);
+    const status = JSON.parse(res.body) as { kind: string; code: number; message: string };
+    assert.equal(status.kind, 'Status');
+    assert.match(status.message, /the cluster behind connection "sandbox" refused airlock's own credential \(HTTP 401\), so the request was not carried out; the caller's credential is fine/);
+    const request = await h.waitForEntry((e) => e.type === 'request' && e.identity?.subject === 'agent:refused', 'the request');
+    const answer = await h.waitForEntry((e) => e.type === 'response' && e.data?.requestId === request.id, 'its answer');
+    assert.equal(answer.data?.status, 502);
+    assert.equal(answer.data?.upstreamStatus, 401);
+  });
+
+  it('kubectl 1.33 is not told to log in: it prints the message (its discovery shows only a server error)', { skip: missingKubectl(33) }, async () => {
+    const kubeconfig = await h.writeKubeconfig(dir, { subject: 'agent:refused-kubectl' });
+    const kubectl = kubectlClient(33, { home: mkdtempSync(join(dir, 'home-')), kubeconfig })!;
+    const raw = await kubectl.run(['get', '--raw', '/k8s/sandbox/api/v1/namespaces/default/configmaps']);
+    assert.notEqual(raw.code, 0);
+    assert.match(raw.stderr, /Error from server \(InternalError\): the cluster behind connection "sandbox" refused airlock's own credential/);
+    // client-go's discovery does not read a Status out of a 5xx answer; what matters is that it is a server error.
+    const get = await kubectl.run(['get', 'configmaps']);
+    assert.notEqual(get.code, 0);
+    assert.match(get.stderr, /Error from server \(InternalError\)/);
+    assert.doesNotMatch(get.stderr + raw.stderr, /You must be logged in|Unauthorized/);
   });
 });

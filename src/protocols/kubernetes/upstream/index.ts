@@ -4,7 +4,7 @@
  * make the cluster see the real caller, and TokenReview for in-cluster agents' tokens.
  * See docs/kubernetes.md, "Connecting airlock to a cluster".
  */
-export { openUpstream, sendRenewing, upstreamConnectTimeoutMs, upstreamPath, type OpenUpstreamOptions, type Upstream } from './upstream.js';
+export { openUpstream, refusedCredential, sendRenewing, upstreamConnectTimeoutMs, upstreamPath, type OpenUpstreamOptions, type Upstream } from './upstream.js';
 export { execTokenSource, type ExecPluginSpec, type ExecTokenSource } from './exec-plugin.js';
 export { readKubeconfigTarget, type KubeconfigOptions } from './kubeconfig-file.js';
 export { inClusterTarget, serviceAccountRoot, type InClusterOptions } from './in-cluster.js';

@@ -154,6 +154,15 @@ export async function sendRenewing(upstream: Pick<Upstream, 'renew'>, send: () =
 }
 
 /**
+ * refusedCredential says what a client is told when the cluster still answers 401 (after
+ * sendRenewing): the cluster refused airlock's own credential, never the client's, so the
+ * cluster's 401 is not passed on — kubectl would tell the agent to log in again.
+ */
+export function refusedCredential(connection: string, what: string): string {
+  return `the cluster behind connection "${connection}" refused airlock's own credential (HTTP 401), so ${what}; the caller's credential is fine: whoever runs airlock must renew its credential for the cluster`;
+}
+
+/**
  * upstreamPath prefixes a request target (`/api/v1/pods?watch=1`, as received, not decoded)
  * with the API server's path prefix, for `dispatcher.request({ origin, path })`.
  */
