@@ -189,12 +189,12 @@ describe('TokenReview cache', () => {
 });
 
 describe('TokenReview when the cluster cannot answer', () => {
-  it("a cluster that refuses airlock's credential is unavailable, with the RBAC to grant", async () => {
+  it("a cluster that refuses airlock's credential is unavailable, saying that credential must be renewed", async () => {
     const wrong = await openUpstream(conn({ url: fake.url, ca: join(dir, 'ca.crt'), token: 'not-the-admin-token' }));
     try {
       await assert.rejects(reviewServiceAccountToken(wrong, projected), (err: unknown) => {
         assert.ok(isAirlockError(err, 'AIRLOCK_AUTH_ISSUER_UNAVAILABLE'), String(err));
-        assert.match(err.message, /HTTP 401.*`create` on tokenreviews/);
+        assert.match(err.message, /refused airlock's own credential \(HTTP 401.*\); whoever runs airlock must renew its credential for the cluster/);
         noTokenIn(err);
         return true;
       });

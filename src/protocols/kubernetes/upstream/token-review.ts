@@ -131,8 +131,11 @@ async function sendReview(upstream: Upstream, token: string, options: TokenRevie
   } catch (err) {
     throw unavailable(`the cluster could not be reached (${(err as { code?: string }).code ?? (err instanceof Error ? err.message : 'error')})`, err);
   }
-  if (status === 401 || status === 403) {
-    throw unavailable(`the cluster refused airlock's own credential (HTTP ${status}${statusMessage(text)}); airlock's upstream account needs \`create\` on tokenreviews (e.g. the ClusterRole system:auth-delegator)`);
+  if (status === 401) {
+    throw unavailable(`the cluster refused airlock's own credential (HTTP 401${statusMessage(text)}); whoever runs airlock must renew its credential for the cluster`);
+  }
+  if (status === 403) {
+    throw unavailable(`the cluster refused airlock's own credential (HTTP 403${statusMessage(text)}); airlock's upstream account needs \`create\` on tokenreviews (e.g. the ClusterRole system:auth-delegator)`);
   }
   if (status !== 200 && status !== 201) throw unavailable(`the cluster answered HTTP ${status}${statusMessage(text)}`);
   let reviewStatus: ReviewStatus;
