@@ -78,13 +78,14 @@ export async function readKubeconfigTarget(path: string, options: KubeconfigOpti
     throw fail(at(`cluster "${clusterName}" sets insecure-skip-tls-verify together with a certificate authority; keep one`));
   }
   const serverName = stringField(cluster, 'tls-server-name', fail);
-  const clusterInfo: ExecClusterInfo = {
+  // Read only for an exec user: what a plugin given cluster info receives.
+  const clusterInfo = (): ExecClusterInfo => ({
     server,
     ...(serverName && { 'tls-server-name': serverName }),
     ...(insecure && { 'insecure-skip-tls-verify': true }),
     ...(materials.ca && { 'certificate-authority-data': materials.ca.data.toString('base64') }),
     ...execExtension(cluster, (what) => fail(at(`cluster "${clusterName}" ${what}`))),
-  };
+  });
   const userFail = (what: string) => fail(at(`user "${userName}" ${what}`));
   const token =
     user.exec !== undefined
@@ -166,7 +167,7 @@ function tokenSpec(user: Obj, dir: string, path: string, fail: (what: string) =>
  * interactiveMode) and for what airlock cannot give a plugin (a terminal: interactiveMode
  * Always), and when the user also has a token (client-go would not know which to send).
  */
-function execSpec(user: Obj, cluster: ExecClusterInfo, dir: string, from: string, fail: (what: string) => Error): TokenSpec {
+function execSpec(user: Obj, cluster: () => ExecClusterInfo, dir: string, from: string, fail: (what: string) => Error): TokenSpec {
   const exec = user.exec;
   if (!isObj(exec)) throw fail('has an exec entry that is not a map');
   if (user.token !== undefined || user.tokenFile !== undefined) throw fail('has both an exec plugin and a token; keep one');
@@ -201,7 +202,7 @@ function execSpec(user: Obj, cluster: ExecClusterInfo, dir: string, from: string
       env,
       apiVersion: apiVersion as ExecApiVersion,
       ...(installHint && { installHint }),
-      ...(provideClusterInfo && { cluster }),
+      ...(provideClusterInfo && { cluster: cluster() }),
       from,
     },
   };
